@@ -1,0 +1,95 @@
+/**
+ * The records a lending book's view holds, one interface per sub-database.
+ * Amounts are integer minor units in the record's currency; timestamps are ms since epoch
+ * taken from the op that made the change (never from a local clock).
+ */
+import type { DidKey } from '../core/identity/did-key.ts'
+import type { Instalment } from './schedule.ts'
+import type { PaymentKind, ProjectTerms, Role } from './ops/types.ts'
+
+export interface BookMeta { name: string; originator: DidKey; createdAt: number; bootstrap: string }
+
+export interface Member { did: DidKey; role: Role; writerKeys: string[]; addedAt: number; removed: boolean }
+
+export type ProjectStatus = 'draft' | 'active' | 'inactive' | 'closed'
+export interface Project {
+  projectId: string
+  terms: ProjectTerms
+  status: ProjectStatus
+  createdAt: number
+  updatedAt: number
+  /** sum of funding commitments not yet confirmed plus confirmed ones */
+  committed: number
+  /** sum of confirmed fundings: the most the project may ever disburse */
+  confirmedFunding: number
+  /** principal of every loan whose disbursement was recorded */
+  disbursed: number
+  /** fundings whose payment is confirmed, in confirmation order (the pro-rata base) */
+  fundingIds: string[]
+}
+
+export type LoanStatus = 'applied' | 'withdrawn' | 'approved' | 'rejected' | 'disbursed' | 'repaid' | 'defaulted'
+export interface InstalmentState extends Instalment { principalPaid: number; interestPaid: number }
+export interface Loan {
+  loanId: string
+  projectId: string
+  borrower: DidKey
+  amount: number
+  currency: string
+  months: number
+  purpose: string
+  status: LoanStatus
+  appliedAt: number
+  updatedAt: number
+  reason: string | null
+  schedule: InstalmentState[]
+  /** repayments recorded but not yet confirmed, so two cannot together overpay */
+  pendingRepayment: number
+  disbursementPaymentId: string | null
+}
+
+export type FundingStatus = 'committed' | 'confirmed'
+export interface Funding {
+  fundingId: string
+  projectId: string
+  investor: DidKey
+  amount: number
+  currency: string
+  status: FundingStatus
+  committedAt: number
+  paymentId: string | null
+  /** sum of repayment shares owed to this investor so far */
+  entitled: number
+  /** sum of distribution payments recorded to this investor (confirmed or not) */
+  distributed: number
+}
+
+export type PaymentStatus = 'recorded' | 'confirmed'
+export interface Payment {
+  paymentId: string
+  kind: PaymentKind
+  ref: string
+  amount: number
+  currency: string
+  rail: 'manual'
+  reference: string
+  payer: DidKey
+  payee: DidKey
+  status: PaymentStatus
+  recordedAt: number
+  confirmedAt: number | null
+}
+
+/** An investor's pro-rata share of one confirmed repayment. */
+export interface Distribution { paymentId: string; loanId: string; fundingId: string; investor: DidKey; amount: number; currency: string; at: number }
+
+export interface AuditEntry {
+  seq: number
+  opId: string | null
+  type: string | null
+  signer: string | null
+  writer: string
+  ts: number | null
+  status: 'accepted' | 'rejected'
+  reason: string | null
+}

@@ -1,0 +1,49 @@
+/**
+ * The funding state machine: committed -> confirmed (when the investor's payment is confirmed).
+ * Only confirmed funding counts toward what a project may disburse; repayments are shared
+ * among confirmed fundings pro rata (books/money.ts allocate).
+ */
+import { accept, reject, type Result } from '../result.ts'
+import type { Distribution, Funding, Project } from '../entities.ts'
+import { allocate } from '../money.ts'
+import type { DidKey } from '../../core/identity/did-key.ts'
+
+/** An investor commits `amount` minor units to an active project, within its unfunded amount. */
+export function commitFunding (existing: Funding | null, project: Project, investor: DidKey, f: { fundingId: string; amount: number; currency: string }, ts: number): Result<{ funding: Funding; project: Project }> {
+  if (existing) return reject(`funding ${f.fundingId} already exists`)
+  if (project.status !== 'active') return reject(`project is ${project.status}: funding is accepted only while it is active`)
+  if (f.currency !== project.terms.currency) return reject(`currency ${f.currency} is not the project's ${project.terms.currency}`)
+  const room = project.terms.amount - project.committed
+  if (f.amount > room) return reject(`funding of ${f.amount} exceeds the ${room} still open on the project`)
+  return accept({
+    funding: { ...f, projectId: project.projectId, investor, status: 'committed', committedAt: ts, paymentId: null, entitled: 0, distributed: 0 },
+    project: { ...project, committed: project.committed + f.amount, updatedAt: ts }
+  })
+}
+
+/** The funding's payment was confirmed by the originator: it now counts. */
+export function confirmFunding (funding: Funding, project: Project, paymentId: string, ts: number): Result<{ funding: Funding; project: Project }> {
+  if (funding.status !== 'committed') return reject(`funding is already ${funding.status}`)
+  return accept({
+    funding: { ...funding, status: 'confirmed', paymentId },
+    project: { ...project, confirmedFunding: project.confirmedFunding + funding.amount, fundingIds: [...project.fundingIds, funding.fundingId], updatedAt: ts }
+  })
+}
+
+/**
+ * Shares one confirmed repayment among the project's confirmed fundings, pro rata to their
+ * amounts, remainder one minor unit at a time to the largest (dinero.js distribute).
+ * @returns one distribution per funding (zero shares included, so the record is complete)
+ */
+export function shareRepayment (fundings: Funding[], repayment: { paymentId: string; loanId: string; amount: number; currency: string }, ts: number): Distribution[] {
+  if (fundings.length === 0) return []
+  const shares = allocate(repayment.amount, fundings.map((f) => f.amount))
+  return fundings.map((f, i) => ({ paymentId: repayment.paymentId, loanId: repayment.loanId, fundingId: f.fundingId, investor: f.investor, amount: shares[i], currency: repayment.currency, at: ts }))
+}
+
+/** A distribution payment to an investor may not exceed what repayments have earned them. */
+export function checkDistribution (funding: Funding, amount: number): Result<Funding> {
+  const owed = funding.entitled - funding.distributed
+  if (amount > owed) return reject(`distribution of ${amount} exceeds the ${owed} owed to this investor`)
+  return accept({ ...funding, distributed: funding.distributed + amount })
+}

@@ -1,0 +1,28 @@
+/** Every op type and the one handler that applies it. Adding an op means adding a line here. */
+import type { Handler } from './apply.ts'
+import type { OpType } from './ops/types.ts'
+import { bookCreate, deviceAdd, memberAdd, memberRemove } from './book/handlers.ts'
+import { projectCreate, projectTransition, projectUpdate } from './project/handlers.ts'
+import { fundingCommit } from './funding/handlers.ts'
+import { loanApply, loanDecide, loanWithdraw } from './loan/handlers.ts'
+import { paymentConfirm, paymentRecord } from './payment/handlers.ts'
+
+export const HANDLERS: Record<OpType, Handler> = {
+  'book/create': bookCreate,
+  'device/add': deviceAdd,
+  'member/add': memberAdd,
+  'member/remove': memberRemove,
+  'project/create': projectCreate,
+  'project/update': projectUpdate,
+  'project/activate': projectTransition,
+  'project/deactivate': projectTransition,
+  'project/close': projectTransition,
+  'funding/commit': fundingCommit,
+  'loan/apply': loanApply,
+  'loan/withdraw': loanWithdraw,
+  'loan/approve': loanDecide,
+  'loan/reject': loanDecide,
+  'loan/default': loanDecide,
+  'payment/record': paymentRecord,
+  'payment/confirm': paymentConfirm
+}

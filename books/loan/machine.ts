@@ -1,0 +1,126 @@
+/**
+ * The loan state machine:
+ *   applied -> approved | rejected | withdrawn;  approved -> disbursed;  disbursed -> repaid | defaulted
+ * Pure functions: (state, op facts) -> next state | rejection. Authorization (who may act)
+ * is decided by the caller; these functions decide whether the transition is legal.
+ */
+import { accept, reject, type Result } from '../result.ts'
+import type { InstalmentState, Loan, Project } from '../entities.ts'
+import { computeSchedule } from '../schedule.ts'
+import { addDays, dateOf } from '../dates.ts'
+import type { DidKey } from '../../core/identity/did-key.ts'
+
+export interface LoanApplication { loanId: string; projectId: string; amount: number; currency: string; months: number; purpose: string }
+
+/**
+ * A borrower's application, checked against the project's status, dates and loan limits.
+ * @param ts op timestamp (ms); its UTC date must fall within the project's startDate..endDate
+ */
+export function applyForLoan (existing: Loan | null, project: Project, borrower: DidKey, a: LoanApplication, ts: number): Result<Loan> {
+  if (existing) return reject(`loan ${a.loanId} already exists`)
+  const t = project.terms
+  if (project.status !== 'active') return reject(`project is ${project.status}: loans are accepted only while it is active`)
+  const day = dateOf(ts)
+  if (day < t.startDate || day > t.endDate) return reject(`applied on ${day}, outside the project's dates ${t.startDate}..${t.endDate}`)
+  if (a.currency !== t.currency) return reject(`currency ${a.currency} is not the project's ${t.currency}`)
+  if (a.amount < t.loanMinAmount || a.amount > t.loanMaxAmount) return reject(`amount ${a.amount} is outside the project's loan limits ${t.loanMinAmount}..${t.loanMaxAmount}`)
+  if (a.months < t.loanMinDuration || a.months > t.loanMaxDuration) return reject(`duration of ${a.months} months is outside ${t.loanMinDuration}..${t.loanMaxDuration}`)
+  return accept({
+    ...a,
+    borrower,
+    status: 'applied',
+    appliedAt: ts,
+    updatedAt: ts,
+    reason: null,
+    schedule: [],
+    pendingRepayment: 0,
+    disbursementPaymentId: null
+  })
+}
+
+/** The borrower takes back an application not yet decided. */
+export function withdrawLoan (loan: Loan, ts: number): Result<Loan> {
+  if (loan.status !== 'applied') return reject(`cannot withdraw a ${loan.status} loan`)
+  return accept({ ...loan, status: 'withdrawn', updatedAt: ts })
+}
+
+/**
+ * Approval: fixes the repayment schedule, first instalment one month after the approval date.
+ * @returns the approved loan with its schedule (see books/schedule.ts for the methods)
+ */
+export function approveLoan (loan: Loan, project: Project, ts: number): Result<Loan> {
+  if (loan.status !== 'applied') return reject(`cannot approve a ${loan.status} loan`)
+  if (project.status === 'closed') return reject('project is closed')
+  const schedule = computeSchedule({
+    principal: loan.amount,
+    annualRateBps: project.terms.annualRateBps,
+    months: loan.months,
+    method: project.terms.interestMethod,
+    startDate: dateOf(ts)
+  }).map((i): InstalmentState => ({ ...i, principalPaid: 0, interestPaid: 0 }))
+  return accept({ ...loan, status: 'approved', schedule, updatedAt: ts })
+}
+
+/** The originator declines an application, with a reason the borrower will read. */
+export function rejectLoan (loan: Loan, reason: string, ts: number): Result<Loan> {
+  if (loan.status !== 'applied') return reject(`cannot reject a ${loan.status} loan`)
+  return accept({ ...loan, status: 'rejected', reason, updatedAt: ts })
+}
+
+/** The borrower confirmed receipt of the disbursement: repayments may start. */
+export function markDisbursed (loan: Loan, ts: number): Result<Loan> {
+  if (loan.status !== 'approved') return reject(`cannot disburse a ${loan.status} loan`)
+  return accept({ ...loan, status: 'disbursed', updatedAt: ts })
+}
+
+/** @returns principal + interest still owed on the schedule, minor units */
+export function outstanding (loan: Loan): number {
+  let sum = 0
+  for (const i of loan.schedule) sum += i.principal - i.principalPaid + i.interest - i.interestPaid
+  return sum
+}
+
+/** A repayment may be recorded only on a disbursed loan and never above what is still owed. */
+export function checkRepayment (loan: Loan, amount: number): Result<Loan> {
+  if (loan.status !== 'disbursed') return reject(`cannot repay a ${loan.status} loan`)
+  const owed = outstanding(loan) - loan.pendingRepayment
+  if (amount > owed) return reject(`repayment of ${amount} exceeds the ${owed} still owed`)
+  return accept({ ...loan, pendingRepayment: loan.pendingRepayment + amount })
+}
+
+/**
+ * Applies a confirmed repayment: instalments in due order, each one's interest first, then its
+ * principal. The loan is repaid when nothing is owed.
+ */
+export function applyRepayment (loan: Loan, amount: number, ts: number): Result<Loan> {
+  if (loan.status !== 'disbursed') return reject(`cannot repay a ${loan.status} loan`)
+  if (amount > outstanding(loan)) return reject(`repayment of ${amount} exceeds the ${outstanding(loan)} still owed`)
+  let left = amount
+  const schedule = loan.schedule.map((i) => {
+    const interest = Math.min(left, i.interest - i.interestPaid)
+    left -= interest
+    const principal = Math.min(left, i.principal - i.principalPaid)
+    left -= principal
+    return { ...i, interestPaid: i.interestPaid + interest, principalPaid: i.principalPaid + principal }
+  })
+  const next: Loan = { ...loan, schedule, pendingRepayment: Math.max(0, loan.pendingRepayment - amount), updatedAt: ts }
+  if (outstanding(next) === 0) next.status = 'repaid'
+  return accept(next)
+}
+
+/** @returns the first instalment not fully paid whose due date plus grace days is before `day` */
+export function overdueInstalment (loan: Loan, gracePeriodDays: number, day: string): InstalmentState | null {
+  for (const i of loan.schedule) {
+    const unpaid = i.principal - i.principalPaid + i.interest - i.interestPaid
+    if (unpaid > 0 && addDays(i.dueDate, gracePeriodDays) < day) return i
+  }
+  return null
+}
+
+/** Default is allowed only when an instalment is overdue beyond the project's grace period. */
+export function defaultLoan (loan: Loan, project: Project, ts: number): Result<Loan> {
+  if (loan.status !== 'disbursed') return reject(`cannot default a ${loan.status} loan`)
+  const late = overdueInstalment(loan, project.terms.gracePeriod, dateOf(ts))
+  if (!late) return reject(`no instalment is overdue beyond the ${project.terms.gracePeriod}-day grace period on ${dateOf(ts)}`)
+  return accept({ ...loan, status: 'defaulted', updatedAt: ts })
+}

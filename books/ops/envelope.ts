@@ -1,0 +1,124 @@
+/**
+ * The signed op envelope: how an op travels in a writer's hypercore.
+ *
+ * Wire format (compact-encoding), version 1:
+ *   uint     version      envelope version; an unknown one is refused, never guessed at
+ *   buffer   body         the op as RFC 8785 (JCS) canonical JSON, UTF-8
+ *   fixed64  signature    Ed25519 over  "growr/op/v1" 0x00 || bookKey (32) || body
+ *
+ * The book key in the signed message stops an op signed for one book being replayed in
+ * another; the canonical body gives every op exactly one byte form.
+ */
+import c from 'compact-encoding'
+import b4a from 'b4a'
+import canonicalize from 'canonicalize'
+import { sign, verify } from '../../core/identity/keys.ts'
+import { didToPublicKey, isDidKey } from '../../core/identity/did-key.ts'
+import { GrowrError } from '../../core/errors.ts'
+import type { Op } from './types.ts'
+
+export const ENVELOPE_VERSION = 1
+/** Largest accepted encoded op, in bytes: a lending op is small, a huge one is an attack. */
+export const MAX_OP_BYTES = 64 * 1024
+
+const DOMAIN = b4a.from('growr/op/v1\0')
+
+interface Envelope { version: number; body: Uint8Array; signature: Uint8Array }
+
+const envelope = {
+  preencode (state: c.State, m: Envelope) {
+    c.uint.preencode(state, m.version)
+    c.buffer.preencode(state, m.body)
+    c.fixed64.preencode(state, m.signature)
+  },
+  encode (state: c.State, m: Envelope) {
+    c.uint.encode(state, m.version)
+    c.buffer.encode(state, m.body)
+    c.fixed64.encode(state, m.signature)
+  },
+  decode (state: c.State): Envelope {
+    const version = c.uint.decode(state)
+    if (version !== ENVELOPE_VERSION) throw GrowrError.UNSUPPORTED_VERSION(`unknown op version ${version}`)
+    const body = c.buffer.decode(state)
+    const signature = c.fixed64.decode(state)
+    if (body === null) throw GrowrError.BAD_ARGUMENT('op has no body')
+    return { version, body, signature }
+  }
+}
+
+function signedMessage (bookKey: Uint8Array, body: Uint8Array): Uint8Array {
+  return b4a.concat([DOMAIN, bookKey, body])
+}
+
+/** JCS (RFC 8785) bytes of a JSON value. */
+export function canonicalBytes (value: unknown): Uint8Array {
+  const text = canonicalize(value)
+  if (text === undefined) throw GrowrError.BAD_ARGUMENT('value has no JSON form')
+  return b4a.from(text, 'utf8')
+}
+
+/**
+ * Signs an op for one book and encodes it for appending.
+ * @param op the complete op (its `signer` must be the DID of `secretKey`)
+ * @param bookKey 32-byte Autobase key of the book
+ * @param secretKey 64-byte Ed25519 secret key of the signer
+ * @returns encoded envelope bytes
+ */
+export function encodeOp (op: Op, bookKey: Uint8Array, secretKey: Uint8Array): Uint8Array {
+  const body = canonicalBytes(op)
+  return encodeEnvelope(ENVELOPE_VERSION, body, sign(signedMessage(bookKey, body), secretKey))
+}
+
+/** Encodes raw envelope parts; exported for tests that forge or version-bump ops. */
+export function encodeEnvelope (version: number, body: Uint8Array, signature: Uint8Array): Uint8Array {
+  const state = { start: 0, end: 0, buffer: null as unknown as Uint8Array }
+  c.uint.preencode(state as c.State, version)
+  c.buffer.preencode(state as c.State, body)
+  c.fixed64.preencode(state as c.State, signature)
+  state.buffer = b4a.allocUnsafe(state.end)
+  c.uint.encode(state as c.State, version)
+  c.buffer.encode(state as c.State, body)
+  c.fixed64.encode(state as c.State, signature)
+  return state.buffer
+}
+
+export type DecodedOp =
+  | { ok: true; op: unknown; body: Uint8Array }
+  | { ok: false; reason: string }
+
+/**
+ * Decodes an envelope and checks everything that needs no book state: size, version,
+ * canonical JSON, and the Ed25519 signature by the DID named in `signer`.
+ * Never throws: every failure is returned as a reason for the audit log.
+ * Schema validation is the caller's next step (the signer field is checked here only
+ * far enough to find the public key).
+ */
+export function decodeOp (bytes: Uint8Array | null, bookKey: Uint8Array): DecodedOp {
+  if (bytes === null) return { ok: false, reason: 'empty op' }
+  if (bytes.byteLength > MAX_OP_BYTES) return { ok: false, reason: `op of ${bytes.byteLength} bytes exceeds ${MAX_OP_BYTES}` }
+  let env: Envelope
+  try {
+    env = c.decode(envelope, bytes)
+  } catch (err) {
+    const e = err as GrowrError
+    if (e.code === 'UNSUPPORTED_VERSION') return { ok: false, reason: e.message.replace(/^[A-Z_]+: /, '') }
+    return { ok: false, reason: 'malformed op: envelope does not decode' }
+  }
+  let op: unknown
+  try {
+    op = JSON.parse(b4a.toString(env.body, 'utf8'))
+  } catch {
+    return { ok: false, reason: 'malformed op: body is not JSON' }
+  }
+  if (!b4a.equals(canonicalBytes(op), env.body)) return { ok: false, reason: 'malformed op: body is not canonical JSON (RFC 8785)' }
+  const signer = (op as { signer?: unknown } | null)?.signer
+  if (!isDidKey(signer)) return { ok: false, reason: 'malformed op: signer is not a did:key' }
+  let publicKey: Uint8Array
+  try {
+    publicKey = didToPublicKey(signer)
+  } catch {
+    return { ok: false, reason: 'malformed op: signer is not an Ed25519 did:key' }
+  }
+  if (!verify(signedMessage(bookKey, env.body), env.signature, publicKey)) return { ok: false, reason: 'bad signature: op is not signed by its signer for this book' }
+  return { ok: true, op, body: env.body }
+}

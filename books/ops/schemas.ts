@@ -1,0 +1,133 @@
+/**
+ * JSON Schemas (draft 2020-12 subset, validated with Ajv) for version 1 of every op.
+ * A schema, once shipped, never changes: a new field or meaning is a new op version.
+ */
+import Ajv from 'ajv'
+import type { ValidateFunction } from 'ajv'
+
+const MAX_MINOR = Number.MAX_SAFE_INTEGER
+
+const id = { type: 'string', pattern: '^[0-9a-f]{32}$' }
+const did = { type: 'string', pattern: '^did:key:z[1-9A-HJ-NP-Za-km-z]{40,60}$' }
+const hexKey = { type: 'string', pattern: '^[0-9a-f]{64}$' }
+const minor = { type: 'integer', minimum: 0, maximum: MAX_MINOR }
+const positiveMinor = { type: 'integer', minimum: 1, maximum: MAX_MINOR }
+const currency = { type: 'string', pattern: '^[A-Z][A-Z0-9]{2,4}$' }
+const date = { type: 'string', pattern: '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$' }
+const text = (max: number) => ({ type: 'string', maxLength: max })
+
+const terms = {
+  name: { type: 'string', minLength: 1, maxLength: 200 },
+  description: text(5000),
+  amount: positiveMinor,
+  currency,
+  startDate: date,
+  endDate: date,
+  loanMinAmount: positiveMinor,
+  loanMaxAmount: positiveMinor,
+  loanMinDuration: { type: 'integer', minimum: 1, maximum: 600 },
+  loanMaxDuration: { type: 'integer', minimum: 1, maximum: 600 },
+  annualRateBps: { type: 'integer', minimum: 0, maximum: 100000 },
+  interestMethod: { enum: ['flat', 'declining-balance'] },
+  disbursementFee: minor,
+  gracePeriod: { type: 'integer', minimum: 0, maximum: 3650 },
+  eligibility: {
+    type: 'array',
+    maxItems: 50,
+    items: {
+      type: 'object',
+      required: ['conditions', 'event'],
+      properties: {
+        conditions: { type: 'object' },
+        event: { type: 'object' },
+        name: text(200),
+        priority: { type: 'integer', minimum: 1 }
+      },
+      additionalProperties: false
+    }
+  },
+  isPublic: { type: 'boolean' },
+  isInviteOnly: { type: 'boolean' }
+}
+
+const base = {
+  opId: id,
+  ts: { type: 'integer', minimum: 0, maximum: 8640000000000000 },
+  signer: did
+}
+
+function op (type: string, fields: Record<string, unknown>, required: string[]) {
+  return {
+    type: 'object',
+    properties: { type: { const: type }, ...base, ...fields },
+    required: ['type', 'opId', 'ts', 'signer', ...required],
+    additionalProperties: false
+  }
+}
+
+const withProject = { projectId: id }
+
+export const OP_SCHEMAS_V1: Record<string, object> = {
+  'book/create': op('book/create', { name: { type: 'string', minLength: 1, maxLength: 200 } }, ['name']),
+  'device/add': op('device/add', { writerKey: hexKey }, ['writerKey']),
+  'member/add': op('member/add', { member: did, role: { enum: ['borrower', 'investor'] }, writerKey: hexKey }, ['member', 'role', 'writerKey']),
+  'member/remove': op('member/remove', { member: did }, ['member']),
+  'project/create': op('project/create', {
+    ...withProject,
+    terms: { type: 'object', properties: terms, required: Object.keys(terms), additionalProperties: false }
+  }, ['projectId', 'terms']),
+  'project/update': op('project/update', {
+    ...withProject,
+    changes: { type: 'object', properties: terms, minProperties: 1, additionalProperties: false }
+  }, ['projectId', 'changes']),
+  'project/activate': op('project/activate', withProject, ['projectId']),
+  'project/deactivate': op('project/deactivate', withProject, ['projectId']),
+  'project/close': op('project/close', withProject, ['projectId']),
+  'funding/commit': op('funding/commit', { fundingId: id, projectId: id, amount: positiveMinor, currency }, ['fundingId', 'projectId', 'amount', 'currency']),
+  'loan/apply': op('loan/apply', {
+    loanId: id, projectId: id, amount: positiveMinor, currency, months: { type: 'integer', minimum: 1, maximum: 600 }, purpose: text(1000)
+  }, ['loanId', 'projectId', 'amount', 'currency', 'months', 'purpose']),
+  'loan/withdraw': op('loan/withdraw', { loanId: id }, ['loanId']),
+  'loan/approve': op('loan/approve', { loanId: id }, ['loanId']),
+  'loan/reject': op('loan/reject', { loanId: id, reason: text(1000) }, ['loanId', 'reason']),
+  'loan/default': op('loan/default', { loanId: id }, ['loanId']),
+  'payment/record': op('payment/record', {
+    paymentId: id,
+    kind: { enum: ['funding', 'disbursement', 'repayment', 'distribution'] },
+    ref: id,
+    amount: positiveMinor,
+    currency,
+    rail: { const: 'manual' },
+    reference: text(500)
+  }, ['paymentId', 'kind', 'ref', 'amount', 'currency', 'rail', 'reference']),
+  'payment/confirm': op('payment/confirm', { paymentId: id }, ['paymentId'])
+}
+
+/** Compiled validators by op type, built once per Validator instance. */
+export class OpValidator {
+  private readonly validators = new Map<string, ValidateFunction>()
+
+  constructor () {
+    const ajv = new (Ajv as unknown as typeof Ajv.default)({ allErrors: false, strict: true })
+    for (const [type, schema] of Object.entries(OP_SCHEMAS_V1)) this.validators.set(type, ajv.compile(schema))
+  }
+
+  /**
+   * Validates a decoded op body against its version-1 schema.
+   * @param value any JSON value
+   * @returns null when valid, else a one-line reason naming the failing field
+   */
+  check (value: unknown): string | null {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'op is not an object'
+    const type = (value as { type?: unknown }).type
+    if (typeof type !== 'string') return 'op has no type'
+    const validate = this.validators.get(type)
+    if (!validate) return `unknown op type ${JSON.stringify(type).slice(0, 64)}`
+    if (validate(value)) return null
+    const err = validate.errors?.[0]
+    if (!err) return 'invalid op'
+    const where = err.instancePath || '/'
+    const extra = err.keyword === 'additionalProperties' ? ` (${String((err.params as { additionalProperty?: string }).additionalProperty)})` : ''
+    return `invalid ${type}: ${where} ${err.message ?? 'is invalid'}${extra}`
+  }
+}

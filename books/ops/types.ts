@@ -1,0 +1,59 @@
+/**
+ * The lending book's ops, version 1: one discriminated union keyed by `type`.
+ * Every op carries its own id, timestamp (ms since epoch, chosen by the signer) and
+ * signer DID, so apply needs no clock and no randomness.
+ * Money fields are integer minor units (cents, sats) with a currency or asset code.
+ */
+import type { DidKey } from '../../core/identity/did-key.ts'
+import type { InterestMethod } from '../schedule.ts'
+
+export type Role = 'originator' | 'borrower' | 'investor'
+export type PaymentKind = 'funding' | 'disbursement' | 'repayment' | 'distribution'
+
+/** Lending terms of a project (Growr reference fields). Durations in months, gracePeriod in days. */
+export interface ProjectTerms {
+  name: string
+  description: string
+  amount: number
+  currency: string
+  startDate: string
+  endDate: string
+  loanMinAmount: number
+  loanMaxAmount: number
+  loanMinDuration: number
+  loanMaxDuration: number
+  annualRateBps: number
+  interestMethod: InterestMethod
+  disbursementFee: number
+  gracePeriod: number
+  eligibility: EligibilityRule[]
+  isPublic: boolean
+  isInviteOnly: boolean
+}
+
+/** A json-rules-engine rule, stored as given; evaluated by the verification service. */
+export interface EligibilityRule { conditions: Record<string, unknown>; event: Record<string, unknown>; name?: string; priority?: number }
+
+interface OpBase { opId: string; ts: number; signer: DidKey }
+
+export type Op = OpBase & (
+  | { type: 'book/create'; name: string }
+  | { type: 'device/add'; writerKey: string }
+  | { type: 'member/add'; member: DidKey; role: Exclude<Role, 'originator'>; writerKey: string }
+  | { type: 'member/remove'; member: DidKey }
+  | { type: 'project/create'; projectId: string; terms: ProjectTerms }
+  | { type: 'project/update'; projectId: string; changes: Partial<ProjectTerms> }
+  | { type: 'project/activate' | 'project/deactivate' | 'project/close'; projectId: string }
+  | { type: 'funding/commit'; fundingId: string; projectId: string; amount: number; currency: string }
+  | { type: 'loan/apply'; loanId: string; projectId: string; amount: number; currency: string; months: number; purpose: string }
+  | { type: 'loan/withdraw'; loanId: string }
+  | { type: 'loan/approve'; loanId: string }
+  | { type: 'loan/reject'; loanId: string; reason: string }
+  | { type: 'loan/default'; loanId: string }
+  | { type: 'payment/record'; paymentId: string; kind: PaymentKind; ref: string; amount: number; currency: string; rail: 'manual'; reference: string }
+  | { type: 'payment/confirm'; paymentId: string }
+)
+
+export type OpType = Op['type']
+/** An op before it is stamped and signed: what callers of Book.act supply. */
+export type OpInput = Op extends infer O ? O extends Op ? Omit<O, 'opId' | 'ts' | 'signer'> & { opId?: string; ts?: number } : never : never

@@ -1,0 +1,136 @@
+/**
+ * Handlers for payment ops. A payment's kind decides who pays whom and what its
+ * confirmation does:
+ *   funding       investor -> originator    confirms the funding (it now counts)
+ *   disbursement  originator -> borrower    loan becomes disbursed (within confirmed funding)
+ *   repayment     borrower -> originator    interest first, then principal; shared among investors
+ *   distribution  originator -> investor    pays out an investor's accrued shares
+ */
+import type { ApplyContext, Handler } from '../apply.ts'
+import type { BookMeta, Payment } from '../entities.ts'
+import { confirmPayment, recordPayment } from './machine.ts'
+import { applyRepayment, checkRepayment, markDisbursed } from '../loan/machine.ts'
+import { checkDistribution, confirmFunding, shareRepayment } from '../funding/machine.ts'
+import type { DidKey } from '../../core/identity/did-key.ts'
+
+type Of<T extends string> = Extract<Parameters<Handler>[0]['op'], { type: T }>
+
+export const paymentRecord: Handler = async (ctx) => {
+  const op = ctx.op as Of<'payment/record'>
+  if (await ctx.get('payments', op.paymentId)) return `payment ${op.paymentId} already exists`
+  const originator = (ctx.meta as BookMeta).originator
+  const payee = await reservePayment(ctx, op, originator)
+  if (typeof payee !== 'object') return payee
+  const r = recordPayment(null, op, op.signer, payee.did, op.ts)
+  if (!r.ok) return r.reason
+  ctx.put('payments', op.paymentId, r.value)
+  return null
+}
+
+/** Checks the payment against what it pays for and reserves it there; returns the payee or a reason. */
+async function reservePayment (ctx: ApplyContext, op: Of<'payment/record'>, originator: DidKey): Promise<{ did: DidKey } | string> {
+  switch (op.kind) {
+    case 'funding': {
+      const f = await ctx.get('fundings', op.ref)
+      if (!f) return `no funding ${op.ref}`
+      if (f.investor !== op.signer) return 'only the investor who committed a funding pays it'
+      if (f.status !== 'committed' || f.paymentId !== null) return 'funding is already paid'
+      if (op.amount !== f.amount || op.currency !== f.currency) return `funding payment must be exactly ${f.amount} ${f.currency}`
+      ctx.put('fundings', f.fundingId, { ...f, paymentId: op.paymentId })
+      return { did: originator }
+    }
+    case 'disbursement': {
+      if (op.signer !== originator) return 'only the originator disburses loans'
+      const loan = await ctx.get('loans', op.ref)
+      if (!loan) return `no loan ${op.ref}`
+      if (loan.status !== 'approved') return `cannot disburse a ${loan.status} loan`
+      if (loan.disbursementPaymentId !== null) return 'loan disbursement already recorded'
+      const project = await ctx.get('projects', loan.projectId)
+      if (!project) return `no project ${loan.projectId}`
+      const net = loan.amount - project.terms.disbursementFee
+      if (op.amount !== net || op.currency !== loan.currency) return `disbursement must be exactly ${net} ${loan.currency} (principal less the ${project.terms.disbursementFee} fee)`
+      const available = project.confirmedFunding - project.disbursed
+      if (loan.amount > available) return `disbursing ${loan.amount} exceeds the project's confirmed funding still available (${available})`
+      ctx.put('projects', project.projectId, { ...project, disbursed: project.disbursed + loan.amount, updatedAt: op.ts })
+      ctx.put('loans', loan.loanId, { ...loan, disbursementPaymentId: op.paymentId, updatedAt: op.ts })
+      return { did: loan.borrower }
+    }
+    case 'repayment': {
+      const loan = await ctx.get('loans', op.ref)
+      if (!loan) return `no loan ${op.ref}`
+      if (loan.borrower !== op.signer) return 'only the borrower repays a loan'
+      if (op.currency !== loan.currency) return `repayment currency must be ${loan.currency}`
+      const r = checkRepayment(loan, op.amount)
+      if (!r.ok) return r.reason
+      ctx.put('loans', loan.loanId, r.value)
+      return { did: originator }
+    }
+    case 'distribution': {
+      if (op.signer !== originator) return 'only the originator distributes to investors'
+      const f = await ctx.get('fundings', op.ref)
+      if (!f) return `no funding ${op.ref}`
+      if (op.currency !== f.currency) return `distribution currency must be ${f.currency}`
+      const r = checkDistribution(f, op.amount)
+      if (!r.ok) return r.reason
+      ctx.put('fundings', f.fundingId, r.value)
+      return { did: f.investor }
+    }
+  }
+}
+
+export const paymentConfirm: Handler = async (ctx) => {
+  const op = ctx.op as Of<'payment/confirm'>
+  const p = await ctx.get('payments', op.paymentId)
+  if (!p) return `no payment ${op.paymentId}`
+  const r = confirmPayment(p, op.signer, op.ts)
+  if (!r.ok) return r.reason
+  const reason = await settle(ctx, r.value, op.ts)
+  if (reason) return reason
+  ctx.put('payments', p.paymentId, r.value)
+  return null
+}
+
+/** What a confirmed payment changes in the thing it pays for. */
+async function settle (ctx: ApplyContext, p: Payment, ts: number): Promise<string | null> {
+  switch (p.kind) {
+    case 'funding': {
+      const f = await ctx.get('fundings', p.ref)
+      const project = f && await ctx.get('projects', f.projectId)
+      if (!f || !project) return 'funding or its project is missing'
+      const r = confirmFunding(f, project, p.paymentId, ts)
+      if (!r.ok) return r.reason
+      ctx.put('fundings', f.fundingId, r.value.funding)
+      ctx.put('projects', project.projectId, r.value.project)
+      return null
+    }
+    case 'disbursement': {
+      const loan = await ctx.get('loans', p.ref)
+      if (!loan) return `no loan ${p.ref}`
+      const r = markDisbursed(loan, ts)
+      if (!r.ok) return r.reason
+      ctx.put('loans', loan.loanId, r.value)
+      return null
+    }
+    case 'repayment': {
+      const loan = await ctx.get('loans', p.ref)
+      const project = loan && await ctx.get('projects', loan.projectId)
+      if (!loan || !project) return 'loan or its project is missing'
+      const r = applyRepayment(loan, p.amount, ts)
+      if (!r.ok) return r.reason
+      ctx.put('loans', loan.loanId, r.value)
+      const fundings = []
+      for (const id of project.fundingIds) {
+        const f = await ctx.get('fundings', id)
+        if (f) fundings.push(f)
+      }
+      for (const d of shareRepayment(fundings, { paymentId: p.paymentId, loanId: loan.loanId, amount: p.amount, currency: p.currency }, ts)) {
+        ctx.put('distributions', `${d.paymentId}/${d.fundingId}`, d)
+        const f = fundings.find((x) => x.fundingId === d.fundingId)
+        if (f) ctx.put('fundings', f.fundingId, { ...f, entitled: f.entitled + d.amount })
+      }
+      return null
+    }
+    case 'distribution':
+      return null
+  }
+}

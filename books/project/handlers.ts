@@ -1,0 +1,34 @@
+/** Handlers for project ops (originator only; authorization is checked in apply). */
+import type { Handler } from '../apply.ts'
+import { createProject, transitionProject, updateProject } from './machine.ts'
+
+type Of<T extends string> = Extract<Parameters<Handler>[0]['op'], { type: T }>
+
+export const projectCreate: Handler = async (ctx) => {
+  const op = ctx.op as Of<'project/create'>
+  const r = createProject(await ctx.get('projects', op.projectId), op.projectId, op.terms, op.ts)
+  if (!r.ok) return r.reason
+  ctx.put('projects', op.projectId, r.value)
+  return null
+}
+
+export const projectUpdate: Handler = async (ctx) => {
+  const op = ctx.op as Of<'project/update'>
+  const p = await ctx.get('projects', op.projectId)
+  if (!p) return `no project ${op.projectId}`
+  const r = updateProject(p, op.changes, op.ts)
+  if (!r.ok) return r.reason
+  ctx.put('projects', op.projectId, r.value)
+  return null
+}
+
+export const projectTransition: Handler = async (ctx) => {
+  const op = ctx.op as Of<'project/activate' | 'project/deactivate' | 'project/close'>
+  const p = await ctx.get('projects', op.projectId)
+  if (!p) return `no project ${op.projectId}`
+  const action = op.type.slice('project/'.length) as 'activate' | 'deactivate' | 'close'
+  const r = transitionProject(p, action, op.ts)
+  if (!r.ok) return r.reason
+  ctx.put('projects', op.projectId, r.value)
+  return null
+}

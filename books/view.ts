@@ -1,0 +1,118 @@
+/**
+ * The book's view: one Hyperbee (utf-8 keys, JSON values) split into sub-databases, and the
+ * read queries over it. Apply writes it; everything else only reads.
+ *
+ *   meta/book                 BookMeta            meta/seq   next audit sequence number
+ *   members/<did>             Member              writers/<writer key hex>   signer DID bound to that writer
+ *   projects/<projectId>      Project             loans/<loanId>             Loan
+ *   fundings/<fundingId>      Funding             payments/<paymentId>       Payment
+ *   distributions/<paymentId>/<fundingId>         Distribution
+ *   audit/<seq, 12 digits>    AuditEntry (every op, accepted or rejected)
+ *   ops/<opId>                audit seq of the op (replay protection)
+ */
+import Hyperbee from 'hyperbee'
+import sodium from 'sodium-universal'
+import b4a from 'b4a'
+import type { AuditEntry, BookMeta, Distribution, Funding, Loan, Member, Payment, Project } from './entities.ts'
+
+export const SUBS = ['meta', 'members', 'writers', 'projects', 'loans', 'fundings', 'payments', 'distributions', 'audit', 'ops'] as const
+export type Sub = typeof SUBS[number]
+
+export interface Records {
+  meta: BookMeta | number
+  members: Member
+  writers: string
+  projects: Project
+  loans: Loan
+  fundings: Funding
+  payments: Payment
+  distributions: Distribution
+  audit: AuditEntry
+  ops: number
+}
+
+/** Audit keys sort in apply order. */
+export function auditKey (seq: number): string { return String(seq).padStart(12, '0') }
+
+/** Read side of a book's view. Holds no state beyond the Hyperbee and its subs. */
+export class BookView {
+  readonly bee: Hyperbee
+  readonly subs: Record<Sub, Hyperbee>
+
+  constructor (bee: Hyperbee) {
+    this.bee = bee
+    this.subs = Object.fromEntries(SUBS.map((s) => [s, bee.sub(s)])) as Record<Sub, Hyperbee>
+  }
+
+  /** @returns the record at `key` in sub `sub`, or null */
+  async get<S extends Sub> (sub: S, key: string): Promise<Records[S] | null> {
+    const node = await this.subs[sub].get<Records[S]>(key)
+    return node ? node.value : null
+  }
+
+  /** @returns every record of a sub in key order (books are small enough; paginate in the UI) */
+  async list<S extends Sub> (sub: S, range: { gte?: string; lt?: string } = {}): Promise<Array<Records[S]>> {
+    const out: Array<Records[S]> = []
+    for await (const node of this.subs[sub].createReadStream<Records[S]>(range)) out.push(node.value)
+    return out
+  }
+
+  async meta (): Promise<BookMeta | null> { return (await this.get('meta', 'book')) as BookMeta | null }
+  async auditLength (): Promise<number> { return ((await this.get('meta', 'seq')) as number | null) ?? 0 }
+
+  /** @returns the audit entry of op `opId`, or null while it is not applied here */
+  async auditOf (opId: string): Promise<AuditEntry | null> {
+    const seq = await this.get('ops', opId)
+    return seq === null ? null : await this.get('audit', auditKey(seq))
+  }
+
+  /**
+   * BLAKE2b-256 over every key and value of the view in key order: equal on two peers if and
+   * only if their views hold the same records. Hex string.
+   */
+  async hash (): Promise<string> {
+    const state = b4a.alloc(sodium.crypto_generichash_STATEBYTES)
+    sodium.crypto_generichash_init(state, null, 32)
+    const len = b4a.alloc(4)
+    for await (const node of this.bee.createReadStream<Uint8Array>({}, { keyEncoding: 'binary', valueEncoding: 'binary' })) {
+      for (const part of [node.key as unknown as Uint8Array, node.value]) {
+        new DataView(len.buffer, len.byteOffset, 4).setUint32(0, part.byteLength)
+        sodium.crypto_generichash_update(state, len)
+        sodium.crypto_generichash_update(state, part)
+      }
+    }
+    const out = b4a.alloc(32)
+    sodium.crypto_generichash_final(state, out)
+    return b4a.toString(out, 'hex')
+  }
+
+  /** Counts and totals for a one-screen summary of the book. */
+  async summary (): Promise<BookSummary> {
+    const [projects, loans, fundings, payments, distributions, auditLength, members] = await Promise.all([
+      this.list('projects'), this.list('loans'), this.list('fundings'), this.list('payments'), this.list('distributions'), this.auditLength(), this.list('members')
+    ])
+    const audit = await this.list('audit')
+    const count = <T extends string>(xs: Array<{ status: T }>) => xs.reduce<Record<string, number>>((m, x) => { m[x.status] = (m[x.status] ?? 0) + 1; return m }, {})
+    return {
+      members: members.length,
+      projects: count(projects),
+      loans: count(loans),
+      fundings: count(fundings),
+      payments: count(payments),
+      distributed: distributions.reduce((s, d) => s + d.amount, 0),
+      ops: auditLength,
+      rejected: audit.filter((a) => a.status === 'rejected').length
+    }
+  }
+}
+
+export interface BookSummary {
+  members: number
+  projects: Record<string, number>
+  loans: Record<string, number>
+  fundings: Record<string, number>
+  payments: Record<string, number>
+  distributed: number
+  ops: number
+  rejected: number
+}

@@ -1,0 +1,37 @@
+/**
+ * One error class for the whole node, matched on `code` (never on message text),
+ * after hypercore-errors: static factories name every failure a caller can handle.
+ */
+export type GrowrErrorCode =
+  | 'BAD_ARGUMENT'
+  | 'NOT_FOUND'
+  | 'BAD_PASSPHRASE'
+  | 'IDENTITY_EXISTS'
+  | 'NO_IDENTITY'
+  | 'NOT_WRITABLE'
+  | 'OP_REJECTED'
+  | 'TIMEOUT'
+  | 'BAD_INVITE'
+  | 'UNSUPPORTED_VERSION'
+
+export class GrowrError extends Error {
+  /** Stable machine-readable code; tests and callers match on it. */
+  readonly code: GrowrErrorCode
+
+  constructor (code: GrowrErrorCode, message: string) {
+    super(`${code}: ${message}`)
+    this.name = 'GrowrError'
+    this.code = code
+  }
+
+  static BAD_ARGUMENT (msg: string): GrowrError { return new GrowrError('BAD_ARGUMENT', msg) }
+  static NOT_FOUND (msg: string): GrowrError { return new GrowrError('NOT_FOUND', msg) }
+  static BAD_PASSPHRASE (msg = 'passphrase does not open the identity file'): GrowrError { return new GrowrError('BAD_PASSPHRASE', msg) }
+  static IDENTITY_EXISTS (msg: string): GrowrError { return new GrowrError('IDENTITY_EXISTS', msg) }
+  static NO_IDENTITY (msg = 'no identity here yet: run `growr init` first'): GrowrError { return new GrowrError('NO_IDENTITY', msg) }
+  static NOT_WRITABLE (msg: string): GrowrError { return new GrowrError('NOT_WRITABLE', msg) }
+  static OP_REJECTED (msg: string): GrowrError { return new GrowrError('OP_REJECTED', msg) }
+  static TIMEOUT (msg: string): GrowrError { return new GrowrError('TIMEOUT', msg) }
+  static BAD_INVITE (msg: string): GrowrError { return new GrowrError('BAD_INVITE', msg) }
+  static UNSUPPORTED_VERSION (msg: string): GrowrError { return new GrowrError('UNSUPPORTED_VERSION', msg) }
+}
