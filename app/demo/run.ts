@@ -1,0 +1,149 @@
+/**
+ * npm run demo: the whole lending lifecycle between three separate OS processes.
+ * A private HyperDHT on loopback, then an originator, a borrower and an investor node, each
+ * `growr start` with its own storage; every step below is the `growr` CLI command a person
+ * would type, run against the node of whoever acts. Ends with
+ * `demo: converged <view-hash> on 3 peers` (exit 0) only if all three views are identical.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process'
+import { createSocket } from 'node:dgram'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const BIN = fileURLToPath(new URL('../cli/bin.js', import.meta.url))
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'growr-demo-'))
+const children: ChildProcess[] = []
+type Role = 'originator' | 'borrower' | 'investor'
+const ROLES: Role[] = ['originator', 'borrower', 'investor']
+let bootstrap = ''
+
+function freeUdpPort (): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createSocket('udp4')
+    s.bind(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)) })
+  })
+}
+
+/** Starts a long-running growr process and resolves with it once it printed a line matching `ready`. */
+function daemon (args: string[], ready: RegExp): Promise<{ child: ChildProcess; line: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    children.push(child)
+    let out = ''
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      out += d
+      const line = out.split('\n').find((l) => ready.test(l))
+      if (line) resolve({ child, line })
+    })
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => { out += d })
+    child.once('exit', (code) => reject(new Error(`growr ${args[0]} exited with ${code}:\n${out}`)))
+  })
+}
+
+/** Runs one CLI command as `who`, against that peer's running node. @returns its --json output */
+function growr (who: Role, args: string[]): Promise<any> {
+  console.log(`  ${who.padEnd(10)} $ growr ${args.join(' ')}`)
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [BIN, '--storage', path.join(root, who), '--bootstrap', bootstrap, '--json', ...args], { timeout: 120_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`growr ${args.join(' ')} failed: ${stderr || err.message}`))
+      else resolve(stdout.trim() ? JSON.parse(stdout) : null)
+    })
+  })
+}
+
+function step (text: string): void { console.log(`\n${text}`) }
+
+async function main (): Promise<string> {
+  const port = await freeUdpPort()
+  bootstrap = (await daemon(['testnet', '--port', String(port), '--json'], /bootstrap/)).line && `127.0.0.1:${port}`
+  console.log(`testnet on ${bootstrap}`)
+
+  const dids: Record<string, string> = {}
+  for (const who of ROLES) dids[who] = (await growr(who, ['init'])).did
+  for (const who of ROLES) {
+    await daemon(['--storage', path.join(root, who), '--bootstrap', bootstrap, '--json', 'start'], /"event":"ready"/)
+    console.log(`${who} node ${dids[who]} started`)
+  }
+
+  step('1. originator creates a book and publishes a project')
+  const { topic } = await growr('originator', ['book', 'create', '--name', 'Kootenay Lending Circle'])
+  console.log(`  book topic key ${topic}`)
+  const { id: project } = await growr('originator', ['project', 'create', '--book', topic, '--name', 'Greenhouse growers 2027', '--amount', '500000', '--currency', 'EUR',
+    '--loan-min', '50000', '--loan-max', '150000', '--min-months', '3', '--max-months', '12', '--rate-bps', '1200', '--method', 'declining-balance', '--fee', '1000', '--grace-days', '10'])
+  await growr('originator', ['project', 'activate', '--book', topic, '--project', project])
+  console.log(`  project ${project} active: 5 000.00 EUR, loans 500.00-1 500.00 EUR, 12% declining balance`)
+
+  step('2. originator invites a borrower and an investor; they join by invite')
+  const inviteB = await growr('originator', ['invite', 'create', '--book', topic, '--role', 'borrower'])
+  const inviteI = await growr('originator', ['invite', 'create', '--book', topic, '--role', 'investor'])
+  await Promise.all([growr('borrower', ['invite', 'accept', inviteB.code]), growr('investor', ['invite', 'accept', inviteI.code])])
+  console.log('  borrower and investor are writers of the book')
+
+  step('3. investor funds the project; originator confirms the transfer')
+  const { id: funding } = await growr('investor', ['funding', 'commit', '--book', topic, '--project', project, '--amount', '300000'])
+  const fundPay = await growr('investor', ['payment', 'record', '--book', topic, '--kind', 'funding', '--ref', funding, '--reference', 'SEPA INV-001'])
+  await growr('originator', ['payment', 'confirm', '--book', topic, '--payment', fundPay.id])
+  console.log(`  funding ${funding} of ${fundPay.amount} confirmed`)
+
+  step('4. borrower applies; originator approves and disburses; borrower confirms receipt')
+  const { id: loan } = await growr('borrower', ['loan', 'apply', '--book', topic, '--project', project, '--amount', '100000', '--months', '6', '--purpose', 'seedlings and irrigation'])
+  await growr('originator', ['loan', 'approve', '--book', topic, '--loan', loan])
+  const disb = await growr('originator', ['payment', 'record', '--book', topic, '--kind', 'disbursement', '--ref', loan, '--reference', 'SEPA DISB-001'])
+  await growr('borrower', ['payment', 'confirm', '--book', topic, '--payment', disb.id])
+  const approved = await growr('borrower', ['loan', 'show', '--book', topic, '--loan', loan])
+  console.log(`  loan ${loan} ${approved.status}: ${disb.amount} paid out (1 000.00 EUR less the 10.00 fee); schedule:`)
+  for (const i of approved.schedule) console.log(`    ${i.n}. ${i.dueDate}  principal ${i.principal}  interest ${i.interest}  total ${i.total}`)
+
+  step('5. borrower repays every instalment; originator confirms each')
+  for (const _ of approved.schedule) {
+    const r = await growr('borrower', ['loan', 'repay', '--book', topic, '--loan', loan])
+    await growr('originator', ['payment', 'confirm', '--book', topic, '--payment', r.id])
+    console.log(`  instalment ${r.instalment}: ${r.amount} repaid and confirmed`)
+  }
+  const repaid = await growr('originator', ['loan', 'show', '--book', topic, '--loan', loan])
+  if (repaid.status !== 'repaid') throw new Error(`loan is ${repaid.status}, not repaid`)
+  console.log(`  loan ${loan} repaid, outstanding ${repaid.outstanding}`)
+
+  step('6. originator distributes the repayments to the investor, who confirms')
+  const dists = await growr('originator', ['distribute', '--book', topic])
+  for (const d of dists) {
+    await growr('investor', ['payment', 'confirm', '--book', topic, '--payment', d.id])
+    console.log(`  ${d.amount} distributed to funding ${d.funding} and confirmed`)
+  }
+
+  step('7. every peer\'s view')
+  const deadline = Date.now() + 30_000
+  let shows: any[] = []
+  while (true) {
+    shows = await Promise.all(ROLES.map((who) => growr(who, ['book', 'show', '--book', topic])))
+    if (shows.every((s) => s.hash === shows[0].hash) || Date.now() > deadline) break
+    await new Promise((resolve) => setTimeout(resolve, 500))
+  }
+  ROLES.forEach((who, i) => console.log(`  ${who.padEnd(10)} view ${shows[i].hash}  ${JSON.stringify(shows[i].summary)}`))
+  if (!shows.every((s) => s.hash === shows[0].hash)) throw new Error('views differ: ' + shows.map((s) => s.hash).join(' '))
+  return shows[0].hash
+}
+
+async function cleanup (): Promise<void> {
+  for (const c of children.reverse()) {
+    if (c.exitCode !== null) continue
+    c.removeAllListeners('exit')
+    const exited = new Promise((resolve) => c.once('exit', resolve))
+    c.kill('SIGTERM')
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))])
+    if (c.exitCode === null) c.kill('SIGKILL')
+  }
+  fs.rmSync(root, { recursive: true, force: true })
+}
+
+try {
+  const hash = await main()
+  await cleanup()
+  console.log(`\ndemo: converged ${hash} on 3 peers`)
+} catch (err) {
+  console.error(`\ndemo failed: ${(err as Error).message}`)
+  await cleanup()
+  process.exit(1)
+}
