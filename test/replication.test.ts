@@ -76,16 +76,17 @@ test('replication - originator, borrower and investor all write, concurrently to
   const fundingId = newId()
   ops.push(...await accepted(t, ib, [{ type: 'funding/commit', fundingId, projectId, amount: 200_000, currency: 'EUR' }]))
   await book.until(async () => (await book.view.get('loans', loanId)) !== null && (await book.view.get('fundings', fundingId)) !== null, 20_000, 'loan and funding replicated')
-  ops.push(...await accepted(t, book, [{ type: 'project/update', projectId, changes: { description: 'updated once' } }]))
+  const project2 = newId()
+  ops.push(...await accepted(t, book, [{ type: 'project/create', projectId: project2, terms: terms(Date.now(), { name: 'Second project' }) }, { type: 'project/update', projectId: project2, changes: { description: 'updated once' } }]))
 
   // then all three at the same time, without waiting for each other
   const loan2 = newId()
   const funding2 = newId()
-  const project2 = newId()
+  const project3 = newId()
   const concurrent = await Promise.all([
     bb.append([{ type: 'loan/apply', loanId: loan2, projectId, amount: 60_000, currency: 'EUR', months: 12, purpose: 'tools' }]),
     ib.append([{ type: 'funding/commit', fundingId: funding2, projectId, amount: 100_000, currency: 'EUR' }]),
-    book.append([{ type: 'project/create', projectId: project2, terms: terms(Date.now(), { name: 'Second project' }) }, { type: 'project/update', projectId, changes: { description: 'updated twice' } }])
+    book.append([{ type: 'project/create', projectId: project3, terms: terms(Date.now(), { name: 'Third project' }) }, { type: 'project/update', projectId: project2, changes: { description: 'updated twice' } }])
   ])
   ops.push(...concurrent.flat())
 
@@ -100,8 +101,8 @@ test('replication - originator, borrower and investor all write, concurrently to
   for (const b of books) {
     t.alike((await b.view.list('loans')).map((l) => l.loanId).sort(), [loanId, loan2].sort(), 'both loans everywhere')
     t.is((await b.view.get('projects', projectId))?.committed, 300_000, 'both fundings counted everywhere')
-    t.is((await b.view.get('projects', projectId))?.terms.description, 'updated twice')
-    t.is((await b.view.get('projects', project2))?.status, 'draft')
+    t.is((await b.view.get('projects', project2))?.terms.description, 'updated twice')
+    t.is((await b.view.get('projects', project3))?.status, 'draft')
   }
 })
 
@@ -175,7 +176,11 @@ test('replication - ops a borrower writes offline and ops others write meanwhile
   const fundingId = newId()
   ops.push(...await accepted(t, ib, [{ type: 'funding/commit', fundingId, projectId, amount: 300_000, currency: 'EUR' }]))
   const project2 = newId()
-  ops.push(...await accepted(t, book, [{ type: 'project/update', projectId, changes: { description: 'edited while the borrower was away' } }, { type: 'project/create', projectId: project2, terms: terms(Date.now(), { name: 'Second' }) }]))
+  ops.push(...await accepted(t, book, [
+    { type: 'project/create', projectId: project2, terms: terms(Date.now(), { name: 'Second' }) },
+    { type: 'project/update', projectId: project2, changes: { description: 'edited while the borrower was away' } },
+    { type: 'project/activate', projectId: project2 }
+  ]))
   await book.until(async () => (await book.view.get('fundings', fundingId)) !== null, 20_000, 'funding replicated')
   t.is(await book.view.get('loans', loanA), null, 'the originator has not seen the offline loan yet')
 
@@ -193,7 +198,8 @@ test('replication - ops a borrower writes offline and ops others write meanwhile
   for (const b of books) {
     t.is((await b.view.get('loans', loanA))?.status, 'applied')
     t.is((await b.view.get('loans', loanB))?.status, 'withdrawn')
-    t.is((await b.view.get('projects', projectId))?.terms.description, 'edited while the borrower was away')
+    t.is((await b.view.get('projects', project2))?.terms.description, 'edited while the borrower was away')
+    t.is((await b.view.get('projects', project2))?.status, 'active')
     t.is((await b.view.get('fundings', fundingId))?.status, 'committed')
   }
 })

@@ -43,13 +43,17 @@ function print (result: unknown, human: (r: never) => string): void {
   else console.log(human(result as never))
 }
 
+// Without a running node, only these need peers; everything else acts on the local copy of the
+// books, which `growr start` replicates later.
+const NEEDS_NETWORK = new Set<keyof Contract>(['invite.accept', 'wait'])
+
 /** Runs one contract method on the running node, or in-process on the storage. */
 async function run<K extends keyof Contract> (method: K, args: Contract[K]['args']): Promise<Contract[K]['result']> {
   const g = globals()
   const params = { timeoutMs: g.timeout, ...args }
   const remote = await call(g.storage, method, params)
   if (remote) return remote.result as Contract[K]['result']
-  const node = new GrowrNode({ storage: g.storage, bootstrap: g.bootstrapNodes, passphrase: process.env.GROWR_PASSPHRASE })
+  const node = new GrowrNode({ storage: g.storage, bootstrap: g.bootstrapNodes, passphrase: process.env.GROWR_PASSPHRASE, network: NEEDS_NETWORK.has(method) })
   try {
     await node.ready()
     return await createHandlers(node)[method](params as never) as Contract[K]['result']
