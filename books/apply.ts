@@ -154,7 +154,7 @@ async function applyOne (node: ApplyNode, writer: string, host: ApplyHost, stage
     if (bound !== op.signer) return 'signer is not the identity bound to this writer'
     member = await staged.get('members', op.signer)
     if (!member || member.removed) return 'signer is not a member of this book'
-    if (!allowed.includes(member.role)) return `a ${member.role} may not ${op.type}`
+    if (!allowed.includes(member.role)) return `${member.role === 'investor' || member.role === 'originator' ? 'an' : 'a'} ${member.role} may not ${op.type}`
   }
 
   const effects: Array<() => Promise<void>> = []

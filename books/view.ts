@@ -44,16 +44,23 @@ export class BookView {
     this.subs = Object.fromEntries(SUBS.map((s) => [s, bee.sub(s)])) as Record<Sub, Hyperbee>
   }
 
+  /**
+   * A fresh sub for one read. `subs` are kept for their key encodings only: a Hyperbee sub
+   * never drops its node cache when Autobase reorders and truncates the view, so a long-lived
+   * sub can keep answering from blocks the view no longer holds (a record missing or stale).
+   */
+  private reader (sub: Sub): Hyperbee { return this.bee.sub(sub) }
+
   /** @returns the record at `key` in sub `sub`, or null */
   async get<S extends Sub> (sub: S, key: string): Promise<Records[S] | null> {
-    const node = await this.subs[sub].get<Records[S]>(key)
+    const node = await this.reader(sub).get<Records[S]>(key)
     return node ? node.value : null
   }
 
   /** @returns every record of a sub in key order (books are small enough; paginate in the UI) */
   async list<S extends Sub> (sub: S, range: { gte?: string; lt?: string } = {}): Promise<Array<Records[S]>> {
     const out: Array<Records[S]> = []
-    for await (const node of this.subs[sub].createReadStream<Records[S]>(range)) out.push(node.value)
+    for await (const node of this.reader(sub).createReadStream<Records[S]>(range)) out.push(node.value)
     return out
   }
 

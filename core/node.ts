@@ -44,15 +44,6 @@ export interface InviteInfo { code: string; role: string; book: string; expires:
 
 const INVITE_TTL_MS = 7 * 24 * 3600 * 1000
 
-/**
- * Runs the book's Autobase wakeup protocol on a connection. store.replicate alone moves blocks
- * but not wakeup hints, and without them an indexer never learns that an idle non-indexer
- * writer (a borrower, an investor) appended: its ops would not reach the originator.
- */
-function addWakeupStream (book: Book, conn: unknown): void {
-  (book.base as unknown as { wakeupProtocol: { addStream (stream: unknown): void } }).wakeupProtocol.addStream(conn)
-}
-
 export class GrowrNode extends ReadyResource {
   readonly storage: string
   identity: Identity | null = null
@@ -82,10 +73,7 @@ export class GrowrNode extends ReadyResource {
     if (this.opts.network !== false) {
       this.dht = this.opts.dht ?? createDht(this.opts.bootstrap)
       const store = this.store
-      this.swarm = createSwarm(this.dht, (conn) => {
-        store.replicate(conn)
-        for (const book of this.books.values()) addWakeupStream(book, conn)
-      })
+      this.swarm = createSwarm(this.dht, (conn) => store.replicate(conn))
       this.pairing = new BlindPairing(this.swarm, { poll: 5000 })
     }
     for await (const { value } of this.local.createReadStream<BookRecord>({ gte: 'books/', lt: 'books0' })) {
@@ -237,9 +225,7 @@ export class GrowrNode extends ReadyResource {
   }
 
   private announce (book: Book): void {
-    if (!this.swarm) return
-    for (const conn of this.swarm.connections) addWakeupStream(book, conn)
-    this.swarm.join(book.discoveryKey)
+    if (this.swarm) this.swarm.join(book.discoveryKey)
   }
 
   /** Answers pairing requests for every book with open invites. */

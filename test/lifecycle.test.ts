@@ -1,25 +1,8 @@
-import test, { type Assertion } from 'brittle'
+import test from 'brittle'
 import { createNet } from './helpers/net.ts'
 import { terms } from './helpers/fixtures.ts'
 import { newId } from '../books/book.ts'
-import type { Book } from '../books/book.ts'
-import type { OpInput } from '../books/ops/types.ts'
-
-async function accepted (t: Assertion, book: Book, inputs: OpInput[]) {
-  const results = await book.act(inputs)
-  for (const r of results) t.is(r.audit.status, 'accepted', `${r.op.type} accepted${r.audit.reason ? ': ' + r.audit.reason : ''}`)
-  return results.map((r) => r.op)
-}
-
-async function converge (books: Book[], timeoutMs = 20_000): Promise<string[]> {
-  const deadline = Date.now() + timeoutMs
-  while (true) {
-    for (const b of books) await b.base.update()
-    const hashes = await Promise.all(books.map((b) => b.view.hash()))
-    if (hashes.every((h) => h === hashes[0]) || Date.now() > deadline) return hashes
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
+import { accepted, converge } from './helpers/book.ts'
 
 test('lifecycle - three peers run a project from publication to full repayment and converge', { timeout: 120_000 }, async (t) => {
   const net = await createNet(t, 3)

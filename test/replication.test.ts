@@ -3,24 +3,8 @@ import { createNet } from './helpers/net.ts'
 import { terms } from './helpers/fixtures.ts'
 import { newId } from '../books/book.ts'
 import type { Book } from '../books/book.ts'
-import type { OpInput } from '../books/ops/types.ts'
 import { GrowrNode } from '../core/node.ts'
-
-async function accepted (t: Assertion, book: Book, inputs: OpInput[]) {
-  const results = await book.act(inputs)
-  for (const r of results) t.is(r.audit.status, 'accepted', `${r.op.type} accepted${r.audit.reason ? ': ' + r.audit.reason : ''}`)
-  return results.map((r) => r.op)
-}
-
-async function converge (books: Book[], timeoutMs = 20_000): Promise<string[]> {
-  const deadline = Date.now() + timeoutMs
-  while (true) {
-    for (const b of books) await b.base.update()
-    const hashes = await Promise.all(books.map((b) => b.view.hash()))
-    if (hashes.every((h) => h === hashes[0]) || Date.now() > deadline) return hashes
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
+import { accepted, converge } from './helpers/book.ts'
 
 /** Every op id is applied exactly once and accepted in every book's view. */
 async function allAccepted (t: Assertion, books: Book[], opIds: string[], who: string[]) {
@@ -162,6 +146,7 @@ test('replication - ops a borrower writes offline and ops others write meanwhile
 
   await net.stop(1)
   const offline = new GrowrNode({ storage: net.dirs[1], network: false })
+  t.teardown(() => offline.close(), { order: -Infinity }) // a no-op once closed below
   await offline.ready()
   t.is(offline.peerCount, 0, 'offline node has no connections')
   const ob = offline.book(topic)

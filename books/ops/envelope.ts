@@ -71,15 +71,7 @@ export function encodeOp (op: Op, bookKey: Uint8Array, secretKey: Uint8Array): U
 
 /** Encodes raw envelope parts; exported for tests that forge or version-bump ops. */
 export function encodeEnvelope (version: number, body: Uint8Array, signature: Uint8Array): Uint8Array {
-  const state = { start: 0, end: 0, buffer: null as unknown as Uint8Array }
-  c.uint.preencode(state as c.State, version)
-  c.buffer.preencode(state as c.State, body)
-  c.fixed64.preencode(state as c.State, signature)
-  state.buffer = b4a.allocUnsafe(state.end)
-  c.uint.encode(state as c.State, version)
-  c.buffer.encode(state as c.State, body)
-  c.fixed64.encode(state as c.State, signature)
-  return state.buffer
+  return c.encode(envelope, { version, body, signature })
 }
 
 export type DecodedOp =
