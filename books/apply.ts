@@ -102,7 +102,8 @@ export function createApply () {
       if (node.value === null) continue // an ack
       const writer = b4a.toString(node.from.key, 'hex')
       const entry: AuditEntry = { seq, opId: null, type: null, signer: null, writer, ts: null, status: 'rejected', reason: null }
-      const reason = await applyOne(node, writer, host, staged, validator, entry)
+      const effects: Array<() => Promise<void>> = []
+      const reason = await applyOne(node, writer, host, staged, validator, entry, effects)
       if (reason === null) {
         entry.status = 'accepted'
       } else {
@@ -113,21 +114,13 @@ export function createApply () {
       staged.put('audit', auditKey(seq), entry)
       staged.put('meta', 'seq', ++seq)
       await staged.commit()
-      if (reason === null) await runEffects(staged)
+      if (reason === null) for (const effect of effects) await effect()
     }
     await batch.flush()
   }
 }
 
-const effectsOf = new WeakMap<StagedView, Array<() => Promise<void>>>()
-
-async function runEffects (staged: StagedView): Promise<void> {
-  const effects = effectsOf.get(staged) ?? []
-  effectsOf.delete(staged)
-  for (const effect of effects) await effect()
-}
-
-async function applyOne (node: ApplyNode, writer: string, host: ApplyHost, staged: StagedView, validator: OpValidator, entry: AuditEntry): Promise<string | null> {
+async function applyOne (node: ApplyNode, writer: string, host: ApplyHost, staged: StagedView, validator: OpValidator, entry: AuditEntry, effects: Array<() => Promise<void>>): Promise<string | null> {
   const decoded = decodeOp(node.value, host.key)
   if (!decoded.ok) return decoded.reason
   const raw = decoded.op as Record<string, unknown>
@@ -157,7 +150,6 @@ async function applyOne (node: ApplyNode, writer: string, host: ApplyHost, stage
     if (!allowed.includes(member.role)) return `${member.role === 'investor' || member.role === 'originator' ? 'an' : 'a'} ${member.role} may not ${op.type}`
   }
 
-  const effects: Array<() => Promise<void>> = []
   const ctx: ApplyContext = {
     op,
     writer,
@@ -168,7 +160,5 @@ async function applyOne (node: ApplyNode, writer: string, host: ApplyHost, stage
     put: (sub, key, value) => staged.put(sub, key, value),
     after: (effect) => { effects.push(effect) }
   }
-  const reason = await HANDLERS[op.type](ctx)
-  if (reason === null) effectsOf.set(staged, effects)
-  return reason
+  return await HANDLERS[op.type](ctx)
 }

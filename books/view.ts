@@ -95,10 +95,9 @@ export class BookView {
 
   /** Counts and totals for a one-screen summary of the book. */
   async summary (): Promise<BookSummary> {
-    const [projects, loans, fundings, payments, distributions, auditLength, members] = await Promise.all([
-      this.list('projects'), this.list('loans'), this.list('fundings'), this.list('payments'), this.list('distributions'), this.auditLength(), this.list('members')
+    const [projects, loans, fundings, payments, distributions, audit, members] = await Promise.all([
+      this.list('projects'), this.list('loans'), this.list('fundings'), this.list('payments'), this.list('distributions'), this.list('audit'), this.list('members')
     ])
-    const audit = await this.list('audit')
     const count = <T extends string>(xs: Array<{ status: T }>) => xs.reduce<Record<string, number>>((m, x) => { m[x.status] = (m[x.status] ?? 0) + 1; return m }, {})
     return {
       members: members.length,
@@ -107,7 +106,7 @@ export class BookView {
       fundings: count(fundings),
       payments: count(payments),
       distributed: distributions.reduce((s, d) => s + d.amount, 0),
-      ops: auditLength,
+      ops: audit.length,
       rejected: audit.filter((a) => a.status === 'rejected').length
     }
   }
