@@ -13,6 +13,16 @@ import type { BookSummary, Records, Sub } from '../books/view.ts'
 import type { OpInput, PaymentKind, ProjectTerms } from '../books/ops/types.ts'
 import { outstanding } from '../books/loan/machine.ts'
 import { newId } from '../books/book.ts'
+import b4a from 'b4a'
+import type { Services } from '../core/services/services.ts'
+import type { EligibilityResult } from '../core/services/verification.ts'
+import type { IssuedRecord } from '../core/services/issuing.ts'
+import { verifyCredential, type VerifiableCredential, type VerificationResult } from '../core/credentials/vc.ts'
+import { createPresentation, verifyPresentation, type PresentationResult, type VerifiablePresentation } from '../core/credentials/vp.ts'
+import { credentialTypeOf, isCredentialType, type CredentialType } from '../core/credentials/catalogue.ts'
+import { createBackup } from '../core/sscr/backup.ts'
+import { isDidKey } from '../core/identity/did-key.ts'
+import type { Identity } from '../core/identity/keyfile.ts'
 
 type BookArg = { book: string; timeoutMs?: number }
 export interface Acted { id: string; opId: string; status: 'accepted' }
@@ -39,14 +49,35 @@ export interface Contract {
   'loan.repay': { args: BookArg & { loan: string; reference?: string }; result: Acted & { amount: number; instalment: number } }
   'distribute': { args: BookArg; result: Array<Acted & { funding: string; amount: number }> }
   'wait': { args: BookArg & { sub: Sub; id: string; status?: string }; result: unknown }
+  'trust.set': { args: BookArg & { kind: 'issuer' | 'verifier'; did: string; type?: string; trusted?: boolean }; result: { opId: string; status: 'accepted' } }
+  'trust.list': { args: BookArg; result: { issuers: Record<string, string[]>; verifiers: string[] } }
+  'vc.issue': { args: { type: string; subject: string; claims: Record<string, unknown>; validUntil?: string }; result: VerifiableCredential }
+  'vc.enroll': { args: { type: string; subject: string; claims: Record<string, unknown>; validUntil?: string }; result: { subject: string; type: string } }
+  'vc.request': { args: { issuer: string; type: string; timeoutMs?: number }; result: VerifiableCredential }
+  'vc.import': { args: { credential: unknown }; result: CredentialSummary }
+  'vc.list': { args: Record<string, never>; result: CredentialSummary[] }
+  'vc.show': { args: { id: string }; result: VerifiableCredential }
+  'vc.verify': { args: { credential: unknown; verificationKey?: string; book?: string }; result: VerificationResult }
+  'vc.revoke': { args: { id: string }; result: IssuedRecord }
+  'vc.issued': { args: Record<string, never>; result: IssuedRecord[] }
+  'vp.create': { args: { challenge: string; domain: string; ids?: string[]; types?: string[] }; result: VerifiablePresentation }
+  'vp.verify': { args: { presentation: unknown; challenge: string; domain: string; book?: string }; result: PresentationResult }
+  'eligibility.check': { args: BookArg & { project: string }; result: EligibilityResult }
+  'backup.create': { args: { passphrase: string }; result: { backup: string; credentials: number } }
 }
+
+/** One credential of the SSCR as lists show it: no claims. */
+export interface CredentialSummary { id: string; type: string; issuer: string; validFrom: string; validUntil: string | null }
 
 export type Handlers = { [K in keyof Contract]: (args: Contract[K]['args']) => Promise<Contract[K]['result']> }
 
 const DEFAULT_WAIT_MS = 30_000
 
-/** Builds the contract's handlers over `node`. */
-export function createHandlers (node: GrowrNode): Handlers {
+/**
+ * Builds the contract's handlers over `node` and its credential services.
+ * Handlers throw GrowrError (BAD_ARGUMENT, NOT_FOUND, OP_REJECTED, NOT_ELIGIBLE, TIMEOUT...).
+ */
+export function createHandlers (node: GrowrNode, services: Services): Handlers {
   const bookOf = (a: BookArg): Book => {
     if (typeof a.book !== 'string' || !a.book) throw GrowrError.BAD_ARGUMENT('--book <topic key> is required')
     return node.book(a.book)
@@ -129,7 +160,11 @@ export function createHandlers (node: GrowrNode): Handlers {
       const project = await waitFor(book, 'projects', a.project, a.timeoutMs, 'active')
       const loanId = newId()
       if (!Number.isInteger(a.months)) throw GrowrError.BAD_ARGUMENT('--months must be a whole number of months')
-      return await act(book, { type: 'loan/apply', loanId, projectId: a.project, amount: amount(a.amount), currency: project.terms.currency, months: a.months, purpose: a.purpose ?? '' }, loanId)
+      const input = { type: 'loan/apply' as const, loanId, projectId: a.project, amount: amount(a.amount), currency: project.terms.currency, months: a.months, purpose: a.purpose ?? '' }
+      if (project.terms.eligibility.length === 0) return await act(book, input, loanId)
+      const decision = await services.holder.prove(book, a.project, a.timeoutMs)
+      if (!decision.eligible || !decision.attestation) throw GrowrError.NOT_ELIGIBLE(decision.reasons.join(' '))
+      return await act(book, { ...input, attestation: decision.attestation as unknown as Record<string, unknown> }, loanId)
     },
     async 'loan.decide' (a) {
       const book = bookOf(a)
@@ -189,6 +224,117 @@ export function createHandlers (node: GrowrNode): Handlers {
         return { id: op.paymentId, opId: op.opId, status: 'accepted' as const, funding: owed[i].fundingId, amount: op.amount }
       })
     },
-    async wait (a) { return await waitFor(bookOf(a), a.sub, a.id, a.timeoutMs, a.status) }
+    async wait (a) { return await waitFor(bookOf(a), a.sub, a.id, a.timeoutMs, a.status) },
+    async 'trust.set' (a) {
+      const book = bookOf(a)
+      if (!isDidKey(a.did)) throw GrowrError.BAD_ARGUMENT(`--did must be a did:key, not ${String(a.did).slice(0, 60)}`)
+      const trusted = a.trusted ?? true
+      let input: OpInput
+      if (a.kind === 'issuer') {
+        if (!isCredentialType(a.type)) throw GrowrError.BAD_ARGUMENT(`--type must be a credential type: ${String(a.type)}`)
+        input = { type: 'trust/issuer', credentialType: a.type, issuer: a.did, trusted }
+      } else if (a.kind === 'verifier') {
+        input = { type: 'trust/verifier', verifier: a.did, trusted }
+      } else {
+        throw GrowrError.BAD_ARGUMENT('--kind must be issuer or verifier')
+      }
+      const { opId } = await act(book, input, '')
+      return { opId, status: 'accepted' as const }
+    },
+    async 'trust.list' (a) {
+      const book = bookOf(a)
+      return { issuers: await book.view.trustedIssuers(), verifiers: await book.view.trustedVerifiers() }
+    },
+    async 'vc.issue' (a) {
+      await services.ready()
+      return await issuing().issue(a)
+    },
+    async 'vc.enroll' (a) {
+      await services.ready()
+      await issuing().enroll(a.subject, a.type, a.claims, a.validUntil)
+      return { subject: a.subject, type: a.type }
+    },
+    async 'vc.request' (a) {
+      await services.ready()
+      if (!isDidKey(a.issuer)) throw GrowrError.BAD_ARGUMENT(`--issuer must be the issuer's did:key, not ${String(a.issuer).slice(0, 60)}`)
+      if (!isCredentialType(a.type)) throw GrowrError.BAD_ARGUMENT(`--type must be a credential type: ${String(a.type)}`)
+      return await services.holder.request(a.issuer, a.type as CredentialType, a.timeoutMs)
+    },
+    async 'vc.import' ({ credential }) {
+      await services.ready()
+      const me = (node.identity as Identity).did
+      const r = await verifyCredential(credential, { now: Date.now(), expectedSubject: me })
+      if (!r.verified) throw GrowrError.BAD_ARGUMENT(`not imported: ${r.problems.map((p) => p.message).join('; ')}`)
+      await wallet().add(credential as VerifiableCredential)
+      return summarize(credential as VerifiableCredential)
+    },
+    async 'vc.list' () {
+      await services.ready()
+      return wallet().list().map((vc) => summarize(vc as VerifiableCredential))
+    },
+    async 'vc.show' ({ id }) {
+      await services.ready()
+      const vc = wallet().get(id)
+      if (!vc) throw GrowrError.NOT_FOUND(`no credential ${id} in this SSCR`)
+      return vc as VerifiableCredential
+    },
+    async 'vc.verify' (a) {
+      await services.ready()
+      const trusted = a.book ? await bookOf({ book: a.book }).view.trustedIssuers() : null
+      return await verifyCredential(a.credential, {
+        now: Date.now(),
+        verificationKey: a.verificationKey,
+        trustedIssuers: trusted ? (type, issuer) => (trusted[type] ?? []).includes(issuer) : undefined,
+        checkStatus: services.resolver?.check
+      })
+    },
+    async 'vc.revoke' ({ id }) {
+      await services.ready()
+      return await issuing().revoke(id)
+    },
+    async 'vc.issued' () {
+      await services.ready()
+      return await issuing().issued()
+    },
+    async 'vp.create' (a) {
+      await services.ready()
+      const all = wallet().list() as VerifiableCredential[]
+      const credentials = a.ids ? a.ids.map((id) => all.find((vc) => vc.id === id) ?? notFound(id)) : wallet().select(a.types ?? [], Date.now()) as VerifiableCredential[]
+      if (typeof a.challenge !== 'string' || typeof a.domain !== 'string' || !a.challenge || !a.domain) throw GrowrError.BAD_ARGUMENT('a presentation needs the verifier\'s --challenge and --domain')
+      return createPresentation({ holder: node.identity as Identity, credentials, challenge: a.challenge, domain: a.domain, now: Date.now() })
+    },
+    async 'vp.verify' (a) {
+      await services.ready()
+      const trusted = a.book ? await bookOf({ book: a.book }).view.trustedIssuers() : null
+      return await verifyPresentation(a.presentation, {
+        challenge: a.challenge,
+        domain: a.domain,
+        now: Date.now(),
+        trustedIssuers: trusted ? (type, issuer) => (trusted[type] ?? []).includes(issuer) : undefined,
+        checkStatus: services.resolver?.check
+      })
+    },
+    async 'eligibility.check' (a) {
+      const book = bookOf(a)
+      await waitFor(book, 'projects', a.project, a.timeoutMs)
+      return await services.holder.prove(book, a.project, a.timeoutMs)
+    },
+    async 'backup.create' ({ passphrase }) {
+      await services.ready()
+      if (typeof passphrase !== 'string' || passphrase.length < 8) throw GrowrError.BAD_ARGUMENT('a backup needs a passphrase of at least 8 characters')
+      const credentials = wallet().list()
+      const bytes = createBackup({ identity: node.identity as Identity, credentials, passphrase })
+      return { backup: b4a.toString(bytes, 'base64'), credentials: credentials.length }
+    }
   }
+
+  function wallet () { return services.wallet as NonNullable<Services['wallet']> }
+  function issuing () { return services.issuing as NonNullable<Services['issuing']> }
+}
+
+function notFound (id: string): never { throw GrowrError.NOT_FOUND(`no credential ${id} in this SSCR`) }
+
+function summarize (vc: VerifiableCredential): CredentialSummary {
+  const issuer = typeof vc.issuer === 'string' ? vc.issuer : String((vc.issuer as { id?: unknown }).id)
+  return { id: vc.id, type: credentialTypeOf(vc) ?? vc.type.filter((t) => t !== 'VerifiableCredential').join(','), issuer, validFrom: vc.validFrom, validUntil: vc.validUntil ?? null }
 }

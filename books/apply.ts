@@ -51,7 +51,9 @@ export const AUTHORIZED: Record<OpType, Array<Role | 'creator'>> = {
   'loan/reject': ['originator'],
   'loan/default': ['originator'],
   'payment/record': ['originator', 'borrower', 'investor'],
-  'payment/confirm': ['originator', 'borrower', 'investor']
+  'payment/confirm': ['originator', 'borrower', 'investor'],
+  'trust/issuer': ['originator'],
+  'trust/verifier': ['originator']
 }
 
 class StagedView {

@@ -46,6 +46,30 @@ export interface Loan {
   /** repayments recorded but not yet confirmed, so two cannot together overpay */
   pendingRepayment: number
   disbursementPaymentId: string | null
+  /** the verifier's signed decision the application carried; null when the project has no criteria */
+  eligibility: LoanEligibility | null
+}
+
+/**
+ * What a loan record keeps of its eligibility attestation: the decision and the criteria that
+ * failed, never the applicant's claims. `attestation` is the signed credential itself, so any
+ * peer can check it again.
+ */
+export interface LoanEligibility {
+  verifier: DidKey
+  eligible: boolean
+  reasons: string[]
+  presentationHash: string
+  attestation: Record<string, unknown>
+}
+
+/** An originator's trust decision about a credential issuer (per credential type) or a verifier. */
+export interface TrustRecord {
+  kind: 'issuer' | 'verifier'
+  did: DidKey
+  credentialType: string | null
+  trusted: boolean
+  updatedAt: number
 }
 
 export type FundingStatus = 'committed' | 'confirmed'

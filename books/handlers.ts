@@ -6,6 +6,7 @@ import { projectCreate, projectTransition, projectUpdate } from './project/handl
 import { fundingCommit } from './funding/handlers.ts'
 import { loanApply, loanDecide, loanWithdraw } from './loan/handlers.ts'
 import { paymentConfirm, paymentRecord } from './payment/handlers.ts'
+import { trustIssuer, trustVerifier } from './trust/handlers.ts'
 
 export const HANDLERS: Record<OpType, Handler> = {
   'book/create': bookCreate,
@@ -24,5 +25,7 @@ export const HANDLERS: Record<OpType, Handler> = {
   'loan/reject': loanDecide,
   'loan/default': loanDecide,
   'payment/record': paymentRecord,
-  'payment/confirm': paymentConfirm
+  'payment/confirm': paymentConfirm,
+  'trust/issuer': trustIssuer,
+  'trust/verifier': trustVerifier
 }

@@ -9,13 +9,15 @@
  *   distributions/<paymentId>/<fundingId>         Distribution
  *   audit/<seq, 12 digits>    AuditEntry (every op, accepted or rejected)
  *   ops/<opId>                audit seq of the op (replay protection)
+ *   trust/issuer/<credentialType>/<did>, trust/verifier/<did>          TrustRecord
+ *   attested/<presentationHash>                   loanId whose application used that attestation
  */
 import Hyperbee from 'hyperbee'
 import sodium from 'sodium-universal'
 import b4a from 'b4a'
-import type { AuditEntry, BookMeta, Distribution, Funding, Loan, Member, Payment, Project } from './entities.ts'
+import type { AuditEntry, BookMeta, Distribution, Funding, Loan, Member, Payment, Project, TrustRecord } from './entities.ts'
 
-export const SUBS = ['meta', 'members', 'writers', 'projects', 'loans', 'fundings', 'payments', 'distributions', 'audit', 'ops'] as const
+export const SUBS = ['meta', 'members', 'writers', 'projects', 'loans', 'fundings', 'payments', 'distributions', 'audit', 'ops', 'trust', 'attested'] as const
 export type Sub = typeof SUBS[number]
 
 export interface Records {
@@ -29,6 +31,14 @@ export interface Records {
   distributions: Distribution
   audit: AuditEntry
   ops: number
+  trust: TrustRecord
+  attested: string
+}
+
+/** View keys of trust records. */
+export const trustKey = {
+  issuer: (credentialType: string, did: string) => `issuer/${credentialType}/${did}`,
+  verifier: (did: string) => `verifier/${did}`
 }
 
 /** Audit keys sort in apply order. */
@@ -65,6 +75,20 @@ export class BookView {
   }
 
   async meta (): Promise<BookMeta | null> { return (await this.get('meta', 'book')) as BookMeta | null }
+
+  /** @returns credential type -> issuer DIDs the originator accepts (the book's well-known issuers) */
+  async trustedIssuers (): Promise<Record<string, string[]>> {
+    const out: Record<string, string[]> = {}
+    for (const r of await this.list('trust', { gte: 'issuer/', lt: 'issuer0' })) if (r.trusted) (out[r.credentialType as string] ??= []).push(r.did)
+    return out
+  }
+
+  /** @returns the verifiers whose eligibility attestations the book accepts: the originator and those it named */
+  async trustedVerifiers (): Promise<string[]> {
+    const meta = await this.meta()
+    const named = (await this.list('trust', { gte: 'verifier/', lt: 'verifier0' })).filter((r) => r.trusted).map((r) => r.did)
+    return meta ? [meta.originator, ...named.filter((d) => d !== meta.originator)] : named
+  }
   async auditLength (): Promise<number> { return ((await this.get('meta', 'seq')) as number | null) ?? 0 }
 
   /** @returns the audit entry of op `opId`, or null while it is not applied here */

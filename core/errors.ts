@@ -13,6 +13,7 @@ export type GrowrErrorCode =
   | 'TIMEOUT'
   | 'BAD_INVITE'
   | 'UNSUPPORTED_VERSION'
+  | 'NOT_ELIGIBLE'
 
 export class GrowrError extends Error {
   /** Stable machine-readable code; tests and callers match on it. */
@@ -34,4 +35,6 @@ export class GrowrError extends Error {
   static TIMEOUT (msg: string): GrowrError { return new GrowrError('TIMEOUT', msg) }
   static BAD_INVITE (msg: string): GrowrError { return new GrowrError('BAD_INVITE', msg) }
   static UNSUPPORTED_VERSION (msg: string): GrowrError { return new GrowrError('UNSUPPORTED_VERSION', msg) }
+  /** The verification service found the applicant not eligible; the message lists why, in plain words. */
+  static NOT_ELIGIBLE (msg: string): GrowrError { return new GrowrError('NOT_ELIGIBLE', msg) }
 }

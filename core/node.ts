@@ -110,6 +110,9 @@ export class GrowrNode extends ReadyResource {
     return book
   }
 
+  /** A followed book by its key in hex, or null. */
+  findBook (keyHex: string): Book | null { return this.books.get(keyHex) ?? null }
+
   /** Creates a book this node's identity originates, and publishes it on the swarm. */
   async createBook (name: string): Promise<Book> {
     await this.ready()
@@ -216,12 +219,14 @@ export class GrowrNode extends ReadyResource {
     await book.ready()
     this.books.set(rec.key, book)
     this.announce(book)
+    this.emit('book', book)
   }
 
   private async remember (rec: BookRecord, book: Book): Promise<void> {
     await (this.local as Hyperbee).put('books/' + rec.key, rec)
     this.books.set(rec.key, book)
     this.announce(book)
+    this.emit('book', book)
   }
 
   private announce (book: Book): void {

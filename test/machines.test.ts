@@ -45,7 +45,7 @@ test('project - lifecycle draft -> active <-> inactive -> closed, and nothing el
 test('loan - application limits and dates', (t) => {
   const p = activeProject()
   const base = { loanId: 'l'.repeat(32), projectId: p.projectId, amount: 50_000, currency: 'EUR', months: 6, purpose: '' }
-  t.ok(applyForLoan(null, p, BORROWER, base, NOW).ok)
+  t.ok(applyForLoan(null, p, BORROWER, base, null, NOW).ok)
   const bad: Array<[string, object, number, RegExp]> = [
     ['above max', { amount: 200_001 }, NOW, /limits/],
     ['below min', { amount: 9_999 }, NOW, /limits/],
@@ -56,19 +56,19 @@ test('loan - application limits and dates', (t) => {
     ['after end', {}, NOW + 336 * DAY, /outside the project's dates/]
   ]
   for (const [name, over, ts, reason] of bad) {
-    const r = applyForLoan(null, p, BORROWER, { ...base, ...over }, ts)
+    const r = applyForLoan(null, p, BORROWER, { ...base, ...over }, null, ts)
     t.ok(!r.ok && reason.test(r.reason), name)
   }
-  t.absent(applyForLoan(null, { ...p, status: 'inactive' }, BORROWER, base, NOW).ok, 'inactive project refuses loans')
+  t.absent(applyForLoan(null, { ...p, status: 'inactive' }, BORROWER, base, null, NOW).ok, 'inactive project refuses loans')
 })
 
 test('loan - transitions, interest-first repayment, overpayment, default only beyond grace', (t) => {
   const p = activeProject({ gracePeriod: 10 })
-  const applied = must(applyForLoan(null, p, BORROWER, { loanId: 'l'.repeat(32), projectId: p.projectId, amount: 100_000, currency: 'EUR', months: 12, purpose: '' }, NOW))
+  const applied = must(applyForLoan(null, p, BORROWER, { loanId: 'l'.repeat(32), projectId: p.projectId, amount: 100_000, currency: 'EUR', months: 12, purpose: '' }, null, NOW))
   t.is(must(withdrawLoan(applied, NOW)).status, 'withdrawn')
   t.is(must(rejectLoan(applied, 'no', NOW)).status, 'rejected')
   t.absent(markDisbursed(applied, NOW).ok, 'cannot disburse before approval')
-  const approved = must(approveLoan(applied, p, NOW))
+  const approved = must(approveLoan(applied, p, [], NOW))
   t.is(approved.schedule.length, 12)
   t.is(approved.schedule[0].dueDate, '2026-12-21')
   t.absent(withdrawLoan(approved, NOW).ok, 'cannot withdraw after approval')
@@ -118,3 +118,26 @@ test('payment - only the payee confirms, once', (t) => {
   t.absent(recordPayment(null, { paymentId: 'p'.repeat(32), kind: 'repayment', ref: 'l'.repeat(32), amount: 5, currency: 'EUR', rail: 'manual', reference: '' }, BORROWER, BORROWER, NOW).ok, 'payer cannot pay itself')
 })
 
+
+test('loan - criteria need an eligible attestation from a trusted verifier', (t) => {
+  const criteria = [{ conditions: { all: [{ fact: 'kycStatus', operator: 'equal', value: 'verified' }] }, event: { type: 'criterion' } }]
+  const p = activeProject({ eligibility: criteria })
+  const app = { loanId: 'l'.repeat(32), projectId: p.projectId, amount: 50_000, currency: 'EUR', months: 6, purpose: '' }
+  const none = applyForLoan(null, p, BORROWER, app, null, NOW)
+  t.ok(!none.ok && /attestation/.test(none.reason), 'no attestation, no application when the project has criteria')
+
+  const VERIFIER = 'did:key:z6MkVerifierVerifierVerifierVerifierVerifierVe' as DidKey
+  const eligible = { verifier: VERIFIER, eligible: true, reasons: [], presentationHash: 'ab'.repeat(32), attestation: {} }
+  const applied = must(applyForLoan(null, p, BORROWER, app, eligible, NOW))
+  const untrusted = approveLoan(applied, p, [ORIGINATOR], NOW)
+  t.ok(!untrusted.ok && /does not trust/.test(untrusted.reason), 'an untrusted verifier\'s attestation does not approve')
+  t.is(must(approveLoan(applied, p, [ORIGINATOR, VERIFIER], NOW)).status, 'approved')
+
+  const refused = must(applyForLoan(null, p, BORROWER, app, { ...eligible, eligible: false, reasons: ['credit rating is one of A, B'] }, NOW))
+  const r = approveLoan(refused, p, [ORIGINATOR, VERIFIER], NOW)
+  t.ok(!r.ok && /not eligible: credit rating is one of A, B/.test(r.reason), 'a not-eligible decision cannot be approved')
+
+  const legacy = must(applyForLoan(null, activeProject(), BORROWER, app, null, NOW))
+  const later = approveLoan(legacy, p, [ORIGINATOR], NOW)
+  t.ok(!later.ok && /no eligibility attestation/.test(later.reason), 'criteria added after the application still bind the approval')
+})

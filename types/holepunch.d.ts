@@ -44,8 +44,11 @@ declare module 'corestore' {
     key: Uint8Array
     discoveryKey: Uint8Array
     length: number
+    writable: boolean
+    peers: unknown[]
     ready (): Promise<void>
     close (): Promise<void>
+    update (opts?: { wait?: boolean }): Promise<boolean>
     treeHash (length?: number): Promise<Uint8Array>
   }
   export default class Corestore extends EventEmitter {
@@ -78,7 +81,7 @@ declare module 'hyperbee' {
     keyEncoding: unknown
     ready (): Promise<void>
     close (): Promise<void>
-    get<V = unknown> (key: string, opts?: Encodings): Promise<BeeEntry<V> | null>
+    get<V = unknown> (key: string, opts?: Encodings & { wait?: boolean }): Promise<BeeEntry<V> | null>
     put (key: string, value: unknown, opts?: Encodings): Promise<void>
     del (key: string, opts?: Encodings): Promise<void>
     batch (opts?: Record<string, unknown>): HyperbeeBatch

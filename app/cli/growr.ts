@@ -7,6 +7,9 @@
 import { Command, Option, InvalidArgumentError } from 'commander'
 import fs from 'node:fs'
 import { GrowrNode } from '../../core/node.ts'
+import { Services } from '../../core/services/services.ts'
+import { restoreBackup } from '../../core/sscr/backup.ts'
+import { verifyCredential } from '../../core/credentials/vc.ts'
 import { GrowrError } from '../../core/errors.ts'
 import { createIdentity, hasIdentity, loadIdentity } from '../../core/identity/keyfile.ts'
 import { resolveStorageDir } from '../../core/storage-dir.ts'
@@ -45,7 +48,7 @@ function print (result: unknown, human: (r: never) => string): void {
 
 // Without a running node, only these need peers; everything else acts on the local copy of the
 // books, which `growr start` replicates later.
-const NEEDS_NETWORK = new Set<keyof Contract>(['invite.accept', 'wait'])
+const NEEDS_NETWORK = new Set<keyof Contract>(['invite.accept', 'wait', 'vc.request', 'eligibility.check'])
 
 /** Runs one contract method on the running node, or in-process on the storage. */
 async function run<K extends keyof Contract> (method: K, args: Contract[K]['args']): Promise<Contract[K]['result']> {
@@ -54,10 +57,12 @@ async function run<K extends keyof Contract> (method: K, args: Contract[K]['args
   const remote = await call(g.storage, method, params)
   if (remote) return remote.result as Contract[K]['result']
   const node = new GrowrNode({ storage: g.storage, bootstrap: g.bootstrapNodes, passphrase: process.env.GROWR_PASSPHRASE, network: NEEDS_NETWORK.has(method) })
+  const services = new Services(node)
   try {
-    await node.ready()
-    return await createHandlers(node)[method](params as never) as Contract[K]['result']
+    await services.ready()
+    return await createHandlers(node, services)[method](params as never) as Contract[K]['result']
   } finally {
+    await services.close()
     await node.close()
   }
 }
@@ -74,16 +79,19 @@ program.command('init')
 
 program.command('start')
   .description('run the node: join every followed book on the swarm and serve local commands')
-  .action(async () => {
+  .option('--announce', 'announce this node\'s DID on the DHT, so holders reach its issuing and verification services by DID')
+  .action(async (o: { announce?: boolean }) => {
     const g = globals()
     if (!hasIdentity(g.storage)) {
       const id = createIdentity(g.storage, { passphrase: process.env.GROWR_PASSPHRASE || undefined })
       console.log(`growr: created identity ${id.did}`)
     }
     const node = new GrowrNode({ storage: g.storage, bootstrap: g.bootstrapNodes, passphrase: process.env.GROWR_PASSPHRASE })
-    await node.ready()
-    const server = await serve(g.storage, createHandlers(node))
-    const status = await createHandlers(node).status({})
+    const services = new Services(node, { announce: !!o.announce })
+    await services.ready()
+    const handlers = createHandlers(node, services)
+    const server = await serve(g.storage, handlers)
+    const status = await handlers.status({})
     if (g.json) console.log(JSON.stringify({ event: 'ready', ...status }))
     else {
       console.log(`growr node ${status.did}`)
@@ -101,6 +109,7 @@ program.command('start')
     const stop = async () => {
       clearInterval(timer)
       await server.close()
+      await services.close()
       await node.close()
       process.exit(0)
     }
@@ -229,6 +238,97 @@ program.command('distribute').requiredOption('--book <topic>').description('pay 
 program.command('wait').requiredOption('--book <topic>').requiredOption('--sub <sub>').requiredOption('--id <id>').option('--status <status>')
   .description('wait until a record (and optionally a status) has replicated here')
   .action(async (o: { book: string; sub: 'loans'; id: string; status?: string }) => print(await run('wait', o), () => 'seen'))
+
+/** A JSON argument given inline or as @file. */
+function jsonArg (v: string): unknown {
+  if (v.startsWith('@')) return readJson(v.slice(1))
+  try { return JSON.parse(v) } catch { throw GrowrError.BAD_ARGUMENT(`not JSON: ${v.slice(0, 80)} (give JSON inline or @file)`) }
+}
+
+const problems = (r: { verified: boolean; problems: Array<{ code: string; message: string }> }) =>
+  r.verified ? 'verified' : ['NOT verified:', ...r.problems.map((p) => `  ${p.code}: ${p.message}`)].join('\n')
+
+const vc = program.command('vc').description('verifiable credentials (W3C VC 2.0, eddsa-jcs-2022) and this identity\'s SSCR')
+vc.command('issue').requiredOption('--type <type>', 'credential type, e.g. KycCredential').requiredOption('--subject <did>', 'the holder\'s DID').requiredOption('--claims <json>', 'the claims, JSON or @file').option('--valid-until <dateTime>')
+  .description('sign a credential with this node\'s identity and print it as JSON')
+  .action(async (o: { type: string; subject: string; claims: string; validUntil?: string }) => {
+    const r = await run('vc.issue', { type: o.type, subject: o.subject, claims: jsonArg(o.claims) as Record<string, unknown>, validUntil: o.validUntil })
+    console.log(JSON.stringify(r, null, 2))
+  })
+vc.command('enroll').requiredOption('--type <type>').requiredOption('--subject <did>').requiredOption('--claims <json>', 'JSON or @file').option('--valid-until <dateTime>')
+  .description('issuer: record what you verified about a subject, so it can request that credential over the network')
+  .action(async (o: { type: string; subject: string; claims: string; validUntil?: string }) =>
+    print(await run('vc.enroll', { type: o.type, subject: o.subject, claims: jsonArg(o.claims) as Record<string, unknown>, validUntil: o.validUntil }), (r: { subject: string; type: string }) => `${r.subject} may now request a ${r.type}`))
+vc.command('request').requiredOption('--issuer <did>').requiredOption('--type <type>')
+  .description('ask an issuer on the network for a credential about you; it is kept in your SSCR')
+  .action(async (o: { issuer: string; type: string }) => print(await run('vc.request', o), (r: { id: string }) => `received ${r.id}`))
+vc.command('import <file>').description('keep a credential about you (JSON file) in your SSCR')
+  .action(async (file: string) => print(await run('vc.import', { credential: readJson(file) }), (r: { id: string; type: string }) => `kept ${r.type} ${r.id}`))
+vc.command('list').description('the credentials in your SSCR')
+  .action(async () => print(await run('vc.list', {}), (r: Contract['vc.list']['result']) => r.map((c) => `${c.id} ${c.type} from ${c.issuer} valid ${c.validFrom}..${c.validUntil ?? ''}`).join('\n') || 'no credentials yet'))
+vc.command('show <id>').action(async (id: string) => console.log(JSON.stringify(await run('vc.show', { id }), null, 2)))
+vc.command('verify <file>').option('--verification-key <multibase>', 'the issuer\'s Ed25519 key (z6Mk...), for issuers that are not did:key').option('--book <topic>', 'also require issuers this book trusts')
+  .description('verify a credential: exit 0 only if it verifies, otherwise print the reasons')
+  .action(async (file: string, o: { verificationKey?: string; book?: string }) => {
+    const credential = readJson(file) as { credentialStatus?: unknown }
+    // without status or a book there is nothing to look up: no node, no identity needed
+    const r = !credential.credentialStatus && !o.book
+      ? await verifyCredential(credential, { now: Date.now(), verificationKey: o.verificationKey })
+      : await run('vc.verify', { credential, verificationKey: o.verificationKey, book: o.book })
+    print(r, problems)
+    if (!r.verified) process.exitCode = 1
+  })
+vc.command('revoke <id>').description('issuer: revoke a credential you issued (sets its bit in your published status list)')
+  .action(async (id: string) => print(await run('vc.revoke', { id }), (r: { id: string }) => `revoked ${r.id}`))
+vc.command('issued').description('issuer: credentials you issued (no claims)')
+  .action(async () => print(await run('vc.issued', {}), (r: Contract['vc.issued']['result']) => r.map((c) => `${c.id} ${c.type} to ${c.subject}${c.revoked ? ' REVOKED' : ''}`).join('\n') || 'none'))
+
+const vp = program.command('vp').description('verifiable presentations')
+vp.command('create').requiredOption('--challenge <text>', 'the verifier\'s challenge').requiredOption('--domain <text>', 'the verifier\'s domain')
+  .option('--ids <ids>', 'comma-separated credential ids').option('--types <types>', 'comma-separated credential types (newest of each)')
+  .description('sign a presentation of your credentials for one verifier, and print it')
+  .action(async (o: { challenge: string; domain: string; ids?: string; types?: string }) => {
+    const r = await run('vp.create', { challenge: o.challenge, domain: o.domain, ids: o.ids?.split(','), types: o.types?.split(',') })
+    console.log(JSON.stringify(r, null, 2))
+  })
+vp.command('verify <file>').requiredOption('--challenge <text>').requiredOption('--domain <text>').option('--book <topic>', 'also require issuers this book trusts')
+  .description('verify a presentation: exit 0 only if it verifies')
+  .action(async (file: string, o: { challenge: string; domain: string; book?: string }) => {
+    const r = await run('vp.verify', { presentation: readJson(file), challenge: o.challenge, domain: o.domain, book: o.book })
+    print(r, (x: Contract['vp.verify']['result']) => [problems(x), ...x.credentials.map((c, i) => `  credential ${i + 1}: ${c.verified ? 'verified' : c.problems.map((p) => p.message).join('; ')}`)].join('\n'))
+    if (!r.verified) process.exitCode = 1
+  })
+
+const trust = program.command('trust').description('which issuers and verifiers a book accepts (originator)')
+trust.command('issuer').requiredOption('--book <topic>').requiredOption('--type <type>').requiredOption('--did <did>').option('--remove', 'stop trusting it')
+  .action(async (o: { book: string; type: string; did: string; remove?: boolean }) => print(await run('trust.set', { book: o.book, kind: 'issuer', did: o.did, type: o.type, trusted: !o.remove }), () => `${o.remove ? 'no longer trusted' : 'trusted'}: ${o.did} for ${o.type}`))
+trust.command('verifier').requiredOption('--book <topic>').requiredOption('--did <did>').option('--remove', 'stop trusting it')
+  .action(async (o: { book: string; did: string; remove?: boolean }) => print(await run('trust.set', { book: o.book, kind: 'verifier', did: o.did, trusted: !o.remove }), () => `${o.remove ? 'no longer trusted' : 'trusted'} verifier: ${o.did}`))
+trust.command('list').requiredOption('--book <topic>')
+  .action(async (o: { book: string }) => print(await run('trust.list', o), (r: Contract['trust.list']['result']) => [...Object.entries(r.issuers).map(([t, ds]) => `${t}: ${ds.join(', ')}`), `verifiers: ${r.verifiers.join(', ')}`].join('\n')))
+
+program.command('eligibility').description('check eligibility for a project with your credentials (nothing is written to the book)')
+  .requiredOption('--book <topic>').requiredOption('--project <id>')
+  .action(async (o: { book: string; project: string }) => print(await run('eligibility.check', o), (r: Contract['eligibility.check']['result']) => [r.eligible ? 'eligible' : 'NOT eligible', ...r.reasons.map((x) => '  ' + x)].join('\n')))
+
+const backup = program.command('backup').description('one encrypted file holding your identity and SSCR (passphrase from GROWR_BACKUP_PASSPHRASE)')
+backup.command('create').requiredOption('--out <file>')
+  .action(async (o: { out: string }) => {
+    const r = await run('backup.create', { passphrase: backupPassphrase() })
+    fs.writeFileSync(o.out, Buffer.from(r.backup, 'base64'), { mode: 0o600 })
+    print({ file: o.out, credentials: r.credentials }, () => `backup of your identity and ${r.credentials} credentials written to ${o.out}`)
+  })
+backup.command('restore <file>').description('restore identity and SSCR on a fresh storage directory')
+  .action(async (file: string) => {
+    const did = await restoreBackup(globals().storage, fs.readFileSync(file), backupPassphrase(), { identityPassphrase: process.env.GROWR_PASSPHRASE || undefined })
+    print({ did }, () => `restored ${did}`)
+  })
+
+function backupPassphrase (): string {
+  const p = process.env.GROWR_BACKUP_PASSPHRASE
+  if (!p) throw GrowrError.BAD_ARGUMENT('set GROWR_BACKUP_PASSPHRASE to the backup\'s passphrase')
+  return p
+}
 
 try {
   await program.parseAsync(process.argv)

@@ -5,7 +5,7 @@
  * is decided by the caller; these functions decide whether the transition is legal.
  */
 import { accept, reject, type Result } from '../result.ts'
-import type { InstalmentState, Loan, Project } from '../entities.ts'
+import type { InstalmentState, Loan, LoanEligibility, Project } from '../entities.ts'
 import { computeSchedule } from '../schedule.ts'
 import { addDays, dateOf } from '../dates.ts'
 import type { DidKey } from '../../core/identity/did-key.ts'
@@ -14,9 +14,11 @@ export interface LoanApplication { loanId: string; projectId: string; amount: nu
 
 /**
  * A borrower's application, checked against the project's status, dates and loan limits.
+ * @param eligibility the verifier's decision the application carries (its signature, applicant,
+ *   book and project already checked by the caller); required when the project has criteria
  * @param ts op timestamp (ms); its UTC date must fall within the project's startDate..endDate
  */
-export function applyForLoan (existing: Loan | null, project: Project, borrower: DidKey, a: LoanApplication, ts: number): Result<Loan> {
+export function applyForLoan (existing: Loan | null, project: Project, borrower: DidKey, a: LoanApplication, eligibility: LoanEligibility | null, ts: number): Result<Loan> {
   if (existing) return reject(`loan ${a.loanId} already exists`)
   const t = project.terms
   if (project.status !== 'active') return reject(`project is ${project.status}: loans are accepted only while it is active`)
@@ -25,8 +27,14 @@ export function applyForLoan (existing: Loan | null, project: Project, borrower:
   if (a.currency !== t.currency) return reject(`currency ${a.currency} is not the project's ${t.currency}`)
   if (a.amount < t.loanMinAmount || a.amount > t.loanMaxAmount) return reject(`amount ${a.amount} is outside the project's loan limits ${t.loanMinAmount}..${t.loanMaxAmount}`)
   if (a.months < t.loanMinDuration || a.months > t.loanMaxDuration) return reject(`duration of ${a.months} months is outside ${t.loanMinDuration}..${t.loanMaxDuration}`)
+  if (t.eligibility.length > 0 && !eligibility) return reject('this project has eligibility criteria: the application must carry an eligibility attestation from a verifier')
   return accept({
-    ...a,
+    loanId: a.loanId,
+    projectId: a.projectId,
+    amount: a.amount,
+    currency: a.currency,
+    months: a.months,
+    purpose: a.purpose,
     borrower,
     status: 'applied',
     appliedAt: ts,
@@ -34,7 +42,8 @@ export function applyForLoan (existing: Loan | null, project: Project, borrower:
     reason: null,
     schedule: [],
     pendingRepayment: 0,
-    disbursementPaymentId: null
+    disbursementPaymentId: null,
+    eligibility
   })
 }
 
@@ -46,11 +55,21 @@ export function withdrawLoan (loan: Loan, ts: number): Result<Loan> {
 
 /**
  * Approval: fixes the repayment schedule, first instalment one month after the approval date.
+ * A loan whose project has criteria is approved only on an "eligible" attestation from a verifier
+ * the book trusts at the time of approval.
+ * @param trustedVerifiers DIDs whose attestations the book accepts (the originator and those it named)
  * @returns the approved loan with its schedule (see books/schedule.ts for the methods)
  */
-export function approveLoan (loan: Loan, project: Project, ts: number): Result<Loan> {
+export function approveLoan (loan: Loan, project: Project, trustedVerifiers: readonly string[], ts: number): Result<Loan> {
   if (loan.status !== 'applied') return reject(`cannot approve a ${loan.status} loan`)
   if (project.status === 'closed') return reject('project is closed')
+  const e = loan.eligibility
+  if (e) {
+    if (!trustedVerifiers.includes(e.verifier)) return reject(`the eligibility attestation is from ${e.verifier}, a verifier this book does not trust`)
+    if (!e.eligible) return reject(`the verifier found the applicant not eligible: ${e.reasons.join('; ')}`)
+  } else if (project.terms.eligibility.length > 0) {
+    return reject('the project has eligibility criteria and this application carries no eligibility attestation')
+  }
   const schedule = computeSchedule({
     principal: loan.amount,
     annualRateBps: project.terms.annualRateBps,

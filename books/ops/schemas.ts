@@ -4,6 +4,7 @@
  */
 import Ajv from 'ajv'
 import type { ValidateFunction } from 'ajv'
+import { CREDENTIAL_TYPES } from '../../core/credentials/catalogue.ts'
 
 const MAX_MINOR = Number.MAX_SAFE_INTEGER
 
@@ -85,7 +86,14 @@ export const OP_SCHEMAS_V1: Record<string, object> = {
   'project/close': op('project/close', withProject, ['projectId']),
   'funding/commit': op('funding/commit', { fundingId: id, projectId: id, amount: positiveMinor, currency }, ['fundingId', 'projectId', 'amount', 'currency']),
   'loan/apply': op('loan/apply', {
-    loanId: id, projectId: id, amount: positiveMinor, currency, months: { type: 'integer', minimum: 1, maximum: 600 }, purpose: text(1000)
+    loanId: id,
+    projectId: id,
+    amount: positiveMinor,
+    currency,
+    months: { type: 'integer', minimum: 1, maximum: 600 },
+    purpose: text(1000),
+    // a signed EligibilityAttestation (W3C VC 2.0); its content is checked by the handler
+    attestation: { type: 'object', maxProperties: 16 }
   }, ['loanId', 'projectId', 'amount', 'currency', 'months', 'purpose']),
   'loan/withdraw': op('loan/withdraw', { loanId: id }, ['loanId']),
   'loan/approve': op('loan/approve', { loanId: id }, ['loanId']),
@@ -100,7 +108,9 @@ export const OP_SCHEMAS_V1: Record<string, object> = {
     rail: { const: 'manual' },
     reference: text(500)
   }, ['paymentId', 'kind', 'ref', 'amount', 'currency', 'rail', 'reference']),
-  'payment/confirm': op('payment/confirm', { paymentId: id }, ['paymentId'])
+  'payment/confirm': op('payment/confirm', { paymentId: id }, ['paymentId']),
+  'trust/issuer': op('trust/issuer', { credentialType: { enum: CREDENTIAL_TYPES }, issuer: did, trusted: { type: 'boolean' } }, ['credentialType', 'issuer', 'trusted']),
+  'trust/verifier': op('trust/verifier', { verifier: did, trusted: { type: 'boolean' } }, ['verifier', 'trusted'])
 }
 
 /** Compiled validators by op type, built once per Validator instance. */

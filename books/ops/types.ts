@@ -6,6 +6,7 @@
  */
 import type { DidKey } from '../../core/identity/did-key.ts'
 import type { InterestMethod } from '../schedule.ts'
+import type { CredentialType } from '../../core/credentials/catalogue.ts'
 
 export type Role = 'originator' | 'borrower' | 'investor'
 export type PaymentKind = 'funding' | 'disbursement' | 'repayment' | 'distribution'
@@ -45,13 +46,15 @@ export type Op = OpBase & (
   | { type: 'project/update'; projectId: string; changes: Partial<ProjectTerms> }
   | { type: 'project/activate' | 'project/deactivate' | 'project/close'; projectId: string }
   | { type: 'funding/commit'; fundingId: string; projectId: string; amount: number; currency: string }
-  | { type: 'loan/apply'; loanId: string; projectId: string; amount: number; currency: string; months: number; purpose: string }
+  | { type: 'loan/apply'; loanId: string; projectId: string; amount: number; currency: string; months: number; purpose: string; attestation?: Record<string, unknown> }
   | { type: 'loan/withdraw'; loanId: string }
   | { type: 'loan/approve'; loanId: string }
   | { type: 'loan/reject'; loanId: string; reason: string }
   | { type: 'loan/default'; loanId: string }
   | { type: 'payment/record'; paymentId: string; kind: PaymentKind; ref: string; amount: number; currency: string; rail: 'manual'; reference: string }
   | { type: 'payment/confirm'; paymentId: string }
+  | { type: 'trust/issuer'; credentialType: CredentialType; issuer: DidKey; trusted: boolean }
+  | { type: 'trust/verifier'; verifier: DidKey; trusted: boolean }
 )
 
 export type OpType = Op['type']

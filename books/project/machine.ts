@@ -7,6 +7,7 @@ import { accept, reject, type Result } from '../result.ts'
 import type { Project, ProjectStatus } from '../entities.ts'
 import type { ProjectTerms } from '../ops/types.ts'
 import { isValidDate } from '../dates.ts'
+import { checkRules } from '../../core/services/criteria.ts'
 
 const TRANSITIONS: Record<'activate' | 'deactivate' | 'close', { from: ProjectStatus[]; to: ProjectStatus }> = {
   activate: { from: ['draft', 'inactive'], to: 'active' },
@@ -25,6 +26,8 @@ export function checkTerms (t: ProjectTerms): string | null {
   if (t.loanMaxAmount > t.amount) return 'loanMaxAmount is above the project amount'
   if (t.loanMinDuration > t.loanMaxDuration) return 'loanMinDuration is above loanMaxDuration'
   if (t.disbursementFee >= t.loanMinAmount) return 'disbursementFee would take the whole of the smallest loan'
+  const rules = checkRules(t.eligibility)
+  if (rules) return `eligibility: ${rules}`
   return null
 }
 

@@ -141,3 +141,24 @@ function decode (codec: Uint8Array, s: string, codecName: string): Uint8Array {
   }
   return b4a.from(bytes.subarray(codec.byteLength))
 }
+
+/**
+ * Resolve a did:key verification method (a DID URL `did:key:z6Mk...#z6Mk...`) to its controller
+ * and key, as the did:key method defines: the key's fragment is the method-specific identifier.
+ *
+ * @param vm the verification method id, e.g. a Data Integrity proof's `verificationMethod`.
+ * @returns `{ controller: the bare DID, publicKey: 32 bytes }`.
+ * @throws GrowrError BAD_ARGUMENT if `vm` is not a string of the form `did:key:<id>#<id>` with
+ *   both ids equal and decoding to an Ed25519 key.
+ */
+export function resolveVerificationMethod (vm: string): { controller: DidKey; publicKey: Uint8Array } {
+  if (typeof vm !== 'string') throw GrowrError.BAD_ARGUMENT('verification method must be a string')
+  const hash = vm.indexOf('#')
+  if (hash === -1) throw GrowrError.BAD_ARGUMENT('verification method has no #fragment')
+  const did = vm.slice(0, hash)
+  const fragment = vm.slice(hash + 1)
+  if (!did.startsWith(DID_KEY_PREFIX) || fragment !== did.slice(DID_KEY_PREFIX.length)) {
+    throw GrowrError.BAD_ARGUMENT('verification method is not did:key:<key>#<same key>')
+  }
+  return { controller: did as DidKey, publicKey: didToPublicKey(did) }
+}

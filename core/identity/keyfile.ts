@@ -16,6 +16,7 @@ import path from '#path'
 import sodium from 'sodium-universal'
 import b4a from 'b4a'
 import { GrowrError } from '../errors.ts'
+import { derivePassphraseKey, hex, isObject, writeFileAtomic } from '../secure-file.ts'
 import { generateKeyPair, PUBLIC_KEY_BYTES, SECRET_KEY_BYTES, SEED_BYTES } from './keys.ts'
 import { publicKeyToDid, type DidKey } from './did-key.ts'
 
@@ -25,7 +26,6 @@ export const IDENTITY_FILE = 'identity.json'
 export const IDENTITY_FILE_VERSION = 1
 
 const KDF_ALG = 'argon2id13'
-const FILE_MODE = 0o600
 const DIR_MODE = 0o700
 
 /**
@@ -120,7 +120,12 @@ export function createIdentity (storageDir: string, opts: { passphrase?: string,
     : { version: 1, did, publicKey: hex(publicKey), secretKey: hex(secretKey) }
 
   fs.mkdirSync(storageDir, { recursive: true, mode: DIR_MODE })
-  writeFileAtomic(file, JSON.stringify(content, null, 2) + '\n')
+  const bytes = b4a.from(JSON.stringify(content, null, 2) + '\n', 'utf8')
+  try {
+    writeFileAtomic(file, bytes)
+  } finally {
+    sodium.sodium_memzero(bytes) // it may hold the plain secret key
+  }
   return { did, publicKey, secretKey, encrypted }
 }
 
@@ -189,7 +194,7 @@ function encryptSecretKey (secretKey: Uint8Array, passphrase: string): Pick<Encr
   const opslimit = sodium.crypto_pwhash_OPSLIMIT_INTERACTIVE
   const memlimit = sodium.crypto_pwhash_MEMLIMIT_INTERACTIVE
 
-  const key = deriveKey(passphrase, salt, opslimit, memlimit)
+  const key = derivePassphraseKey(passphrase, salt, opslimit, memlimit)
   const ciphertext = b4a.alloc(secretKey.byteLength + sodium.crypto_secretbox_MACBYTES)
   try {
     sodium.crypto_secretbox_easy(ciphertext, secretKey, nonce, key)
@@ -214,7 +219,7 @@ function decryptSecretKey (data: Record<string, unknown>, passphrase: string): U
   const nonce = hexField(data, 'nonce', sodium.crypto_secretbox_NONCEBYTES)
   const ciphertext = hexField(data, 'ciphertext', SECRET_KEY_BYTES + sodium.crypto_secretbox_MACBYTES)
 
-  const key = deriveKey(passphrase, salt, opslimit, memlimit)
+  const key = derivePassphraseKey(passphrase, salt, opslimit, memlimit)
   const secretKey = b4a.alloc(SECRET_KEY_BYTES)
   let ok: boolean
   try {
@@ -224,57 +229,6 @@ function decryptSecretKey (data: Record<string, unknown>, passphrase: string): U
   }
   if (!ok) throw GrowrError.BAD_PASSPHRASE()
   return secretKey
-}
-
-function deriveKey (passphrase: string, salt: Uint8Array, opslimit: number, memlimit: number): Uint8Array {
-  const passwd = b4a.from(passphrase.normalize('NFC'), 'utf8')
-  const key = b4a.alloc(sodium.crypto_secretbox_KEYBYTES)
-  try {
-    sodium.crypto_pwhash(key, passwd, salt, opslimit, memlimit, sodium.crypto_pwhash_ALG_ARGON2ID13)
-  } catch (err) {
-    sodium.sodium_memzero(key)
-    throw corrupt(`key derivation failed: ${(err as Error).message}`)
-  } finally {
-    sodium.sodium_memzero(passwd)
-  }
-  return key
-}
-
-// Write to a fresh temp file beside the target (mode 0600, fsynced), chmod 0600 in case the
-// umask or platform altered the mode, then rename over the target (atomic on POSIX).
-function writeFileAtomic (file: string, text: string): void {
-  const data = b4a.from(text, 'utf8')
-  const tmpSuffix = b4a.alloc(8)
-  sodium.randombytes_buf(tmpSuffix)
-  const tmp = `${file}.${hex(tmpSuffix)}.tmp`
-  try {
-    const fd = fs.openSync(tmp, 'wx', FILE_MODE)
-    try {
-      let written = 0
-      while (written < data.byteLength) {
-        written += fs.writeSync(fd, data.subarray(written))
-      }
-      fs.fsyncSync(fd)
-    } finally {
-      fs.closeSync(fd)
-    }
-    fs.chmodSync(tmp, FILE_MODE)
-    fs.renameSync(tmp, file)
-  } catch (err) {
-    try { fs.unlinkSync(tmp) } catch {}
-    throw err
-  } finally {
-    sodium.sodium_memzero(data)
-  }
-  fs.chmodSync(file, FILE_MODE)
-}
-
-function isObject (v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
-
-function hex (buf: Uint8Array): string {
-  return b4a.toString(buf, 'hex')
 }
 
 function hexField (obj: Record<string, unknown>, name: string, bytes: number): Uint8Array {

@@ -19,7 +19,7 @@ export function terms (now: number, over: Partial<ProjectTerms> = {}): ProjectTe
     interestMethod: 'declining-balance',
     disbursementFee: 500,
     gracePeriod: 10,
-    eligibility: [{ conditions: { all: [{ fact: 'creditScore', operator: 'greaterThanInclusive', value: 600 }] }, event: { type: 'eligible' } }],
+    eligibility: [],
     isPublic: true,
     isInviteOnly: false,
     ...over

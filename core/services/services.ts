@@ -1,0 +1,108 @@
+/**
+ * The credential side of a node, composed over a GrowrNode: the holder's SSCR, the issuing and
+ * verification services, revocation lists, repayment history, and the request/response protocol
+ * they speak on the node's swarm connections. The node itself knows nothing of credentials.
+ *
+ * Lifecycle: ready() opens (after the node) the SSCR, the status registry and resolver, then the
+ * RPC on the swarm; close() tears down in reverse. The node is not closed here: its owner does.
+ */
+import ReadyResource from 'ready-resource'
+import safetyCatch from 'safety-catch'
+import type Corestore from 'corestore'
+import type Hyperbee from 'hyperbee'
+import type { GrowrNode } from '../node.ts'
+import type { Identity } from '../identity/keyfile.ts'
+import { GrowrError } from '../errors.ts'
+import { Sscr } from '../sscr/wallet.ts'
+import { PeerRpc } from '../network/peer-rpc.ts'
+import { StatusRegistry, StatusResolver } from './status-registry.ts'
+import { IssuingService } from './issuing.ts'
+import { VerificationService } from './verification.ts'
+import { RepaymentHistory } from './repayment-history.ts'
+import { Holder } from './holder.ts'
+import type { Book } from '../../books/book.ts'
+
+export interface ServicesOptions {
+  /** announce this node's DID on the DHT so holders find its issuing/verification services by DID */
+  announce?: boolean
+  /** clock for credential dates, ms */
+  now?: () => number
+  /** how long a verifier looks for an issuer's status list, ms */
+  statusTimeoutMs?: number
+}
+
+export class Services extends ReadyResource {
+  readonly node: GrowrNode
+  wallet: Sscr | null = null
+  registry: StatusRegistry | null = null
+  resolver: StatusResolver | null = null
+  issuing: IssuingService | null = null
+  verification: VerificationService | null = null
+  history: RepaymentHistory | null = null
+  rpc: PeerRpc | null = null
+  private holderAgent: Holder | null = null
+  private readonly opts: ServicesOptions
+  private readonly onbook = (book: Book) => this.history?.watch(book)
+  private readonly onconnection = (conn: unknown) => this.rpc?.attach(conn as never)
+
+  constructor (node: GrowrNode, opts: ServicesOptions = {}) {
+    super()
+    this.node = node
+    this.opts = opts
+  }
+
+  protected async _open (): Promise<void> {
+    const node = this.node
+    await node.ready()
+    const identity = node.identity as Identity
+    const now = this.opts.now
+    this.wallet = new Sscr({ dir: node.storage, identity })
+    await this.wallet.ready()
+    this.registry = new StatusRegistry({ store: node.store as Corestore, local: node.local as Hyperbee, issuer: identity, now })
+    await this.registry.ready()
+    this.resolver = new StatusResolver({ store: node.store as Corestore, swarm: node.swarm, timeoutMs: this.opts.statusTimeoutMs })
+    await this.resolver.ready()
+    this.issuing = new IssuingService({ local: node.local as Hyperbee, identity, registry: this.registry, now })
+    this.verification = new VerificationService({ identity, findBook: (hex) => node.findBook(hex), checkStatus: this.resolver.check, now })
+    this.history = new RepaymentHistory({ local: node.local as Hyperbee, issuing: this.issuing, did: identity.did })
+    for (const book of node.list()) this.history.watch(book)
+    node.on('book', this.onbook)
+
+    const swarm = node.swarm
+    if (swarm && !this.closing) {
+      this.rpc = new PeerRpc({ identity, swarm })
+      this.issuing.serve(this.rpc)
+      this.verification.serve(this.rpc)
+      this.holderAgent = new Holder({ identity, wallet: this.wallet, rpc: this.rpc, now })
+      // credentials an issuer queued for us (repayment history) arrive when we meet it
+      this.rpc.on('peer', (did: string) => { this.holderAgent?.collect(did as never).catch(safetyCatch) })
+      swarm.on('connection', this.onconnection)
+      for (const conn of swarm.connections) this.rpc.attach(conn as never)
+      // verifiers find this issuer's revocation list by its discovery key
+      swarm.join(this.registry.discoveryKey, { server: true, client: false })
+      if (this.opts.announce) await this.rpc.announce()
+    }
+  }
+
+  protected async _close (): Promise<void> {
+    this.node.off('book', this.onbook)
+    if (this.node.swarm) this.node.swarm.off('connection', this.onconnection)
+    if (this.rpc) await this.rpc.close().catch(safetyCatch)
+    if (this.history) {
+      this.history.close()
+      await this.history.flushed()
+    }
+    if (this.resolver) await this.resolver.close().catch(safetyCatch)
+    if (this.registry) await this.registry.close().catch(safetyCatch)
+    if (this.wallet) await this.wallet.close().catch(safetyCatch)
+  }
+
+  /**
+   * The holder's flows (request a credential, prove eligibility), which need peers.
+   * @throws BAD_ARGUMENT when this node runs offline
+   */
+  get holder (): Holder {
+    if (!this.holderAgent) throw GrowrError.BAD_ARGUMENT('this needs the network: start the node (`growr start`) and run the command again')
+    return this.holderAgent
+  }
+}
