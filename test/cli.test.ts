@@ -55,6 +55,46 @@ test('cli - init, offline book and project commands, clear errors', { timeout: 6
   t.alike(entries.map((e: { status: string }) => e.status), ['accepted', 'accepted', 'rejected'], 'the refused project is in the audit log with its reason')
 })
 
+test('cli - vc issue, verify, revoke; the W3C vector verifies with --verification-key', { timeout: 90_000 }, async (t) => {
+  const storage = tmpDir(t)
+  const env = { GROWR_STORAGE: storage }
+  t.is((await growr(['init'], env)).code, 0)
+  const subject = 'did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2'
+  const issued = await growr(['vc', 'issue', '--type', 'KycCredential', '--subject', subject, '--claims', '{"kycStatus":"verified"}'], env)
+  t.is(issued.code, 0, issued.stderr)
+  const vc = JSON.parse(issued.stdout)
+  t.alike(vc.type, ['VerifiableCredential', 'KycCredential'])
+  t.is(vc.proof.cryptosuite, 'eddsa-jcs-2022')
+  const file = path.join(storage, 'kyc.json')
+  fs.writeFileSync(file, issued.stdout)
+
+  const ok = await growr(['vc', 'verify', file], env)
+  t.is(ok.code, 0, 'the CLI-issued credential verifies: ' + ok.stdout.trim() + ok.stderr)
+
+  const forged = path.join(storage, 'forged.json')
+  fs.writeFileSync(forged, JSON.stringify({ ...vc, credentialSubject: { ...vc.credentialSubject, kycStatus: 'pending' } }))
+  const bad = await growr(['vc', 'verify', forged, '--json'], env)
+  t.is(bad.code, 1, 'a changed claim does not verify')
+  t.is(JSON.parse(bad.stdout).problems[0].code, 'PROOF_INVALID')
+
+  const badClaims = await growr(['vc', 'issue', '--type', 'KycCredential', '--subject', subject, '--claims', '{"kycStatus":"probably"}'], env)
+  t.is(badClaims.code, 2, 'claims that do not fit the type\'s schema are refused')
+  t.ok(/kycStatus/.test(badClaims.stderr), badClaims.stderr.trim())
+
+  const revoked = await growr(['vc', 'revoke', vc.id], env)
+  t.is(revoked.code, 0, revoked.stderr)
+  const after = await growr(['vc', 'verify', file], env)
+  t.is(after.code, 1, 'a revoked credential does not verify')
+  t.ok(/REVOKED/.test(after.stdout), after.stdout.trim())
+
+  const vector = path.join(ROOT, 'test/vectors/vc-di-eddsa/eddsa-jcs-2022-signed.json')
+  const key = JSON.parse(fs.readFileSync(path.join(ROOT, 'test/vectors/vc-di-eddsa/keyPair.json'), 'utf8')).publicKeyMultibase
+  const w3c = await growr(['vc', 'verify', vector, '--verification-key', key])
+  t.is(w3c.code, 0, 'the W3C eddsa-jcs-2022 vector verifies: ' + w3c.stdout.trim())
+  const noKey = await growr(['vc', 'verify', vector])
+  t.is(noKey.code, 1, 'an https issuer without --verification-key cannot be verified')
+})
+
 test('cli - npm run demo ends with the converged line on 3 peers', { timeout: 240_000 }, async (t) => {
   const child = spawn(process.execPath, ['--import', 'tsx', 'app/demo/run.ts'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''

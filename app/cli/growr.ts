@@ -10,6 +10,7 @@ import { GrowrNode } from '../../core/node.ts'
 import { Services } from '../../core/services/services.ts'
 import { restoreBackup } from '../../core/sscr/backup.ts'
 import { verifyCredential } from '../../core/credentials/vc.ts'
+import { criteriaToRules, type Criterion } from '../../core/services/criteria.ts'
 import { GrowrError } from '../../core/errors.ts'
 import { createIdentity, hasIdentity, loadIdentity } from '../../core/identity/keyfile.ts'
 import { resolveStorageDir } from '../../core/storage-dir.ts'
@@ -172,7 +173,7 @@ project.command('create').requiredOption('--book <topic>').requiredOption('--nam
   .addOption(new Option('--method <method>', 'interest method').choices(['flat', 'declining-balance']).default('declining-balance'))
   .option('--fee <minor>', 'disbursement fee, minor units', int, 0)
   .option('--grace-days <n>', 'days past due before a loan may be defaulted', int, 10)
-  .option('--criteria <file>', 'eligibility criteria: JSON array of json-rules-engine rules')
+  .option('--criteria <file>', 'eligibility criteria: JSON array of {fact, operator, value} criteria, or of json-rules-engine rules')
   .option('--private', 'not listed publicly')
   .option('--invite-only', 'only invited borrowers apply')
   .action(async (o: Record<string, string | number | boolean | undefined>) => {
@@ -191,7 +192,7 @@ project.command('create').requiredOption('--book <topic>').requiredOption('--nam
       interestMethod: o.method as ProjectTerms['interestMethod'],
       disbursementFee: o.fee as number,
       gracePeriod: o.graceDays as number,
-      eligibility: o.criteria ? readJson(o.criteria as string) as ProjectTerms['eligibility'] : [],
+      eligibility: o.criteria ? eligibilityFrom(readJson(o.criteria as string), o.currency as string) : [],
       isPublic: !o.private,
       isInviteOnly: !!o.inviteOnly
     }
@@ -238,6 +239,13 @@ program.command('distribute').requiredOption('--book <topic>').description('pay 
 program.command('wait').requiredOption('--book <topic>').requiredOption('--sub <sub>').requiredOption('--id <id>').option('--status <status>')
   .description('wait until a record (and optionally a status) has replicated here')
   .action(async (o: { book: string; sub: 'loans'; id: string; status?: string }) => print(await run('wait', o), () => 'seen'))
+
+/** Criteria as the builder makes them ({fact, operator, value}) become rules; rules pass as they are. */
+function eligibilityFrom (json: unknown, currency: string): ProjectTerms['eligibility'] {
+  if (!Array.isArray(json)) throw GrowrError.BAD_ARGUMENT('--criteria must hold a JSON array')
+  const criteria = json.every((c) => c && typeof c === 'object' && 'fact' in c && !('conditions' in c))
+  return criteria ? criteriaToRules(json as Criterion[], currency) : json as ProjectTerms['eligibility']
+}
 
 /** A JSON argument given inline or as @file. */
 function jsonArg (v: string): unknown {

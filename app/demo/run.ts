@@ -1,8 +1,10 @@
 /**
- * npm run demo: the whole lending lifecycle between three separate OS processes.
- * A private HyperDHT on loopback, then an originator, a borrower and an investor node, each
- * `growr start` with its own storage; every step below is the `growr` CLI command a person
- * would type, run against the node of whoever acts. Ends with
+ * npm run demo: the whole lending lifecycle between separate OS processes.
+ * A private HyperDHT on loopback, then an originator, a borrower, an investor and a credential
+ * issuer node, each `growr start` with its own storage; every step below is the `growr` CLI
+ * command a person would type, run against the node of whoever acts. The borrower proves her
+ * eligibility with credentials from the issuer, checked by the originator's verification
+ * service; her repayment record comes back to her as a credential. Ends with
  * `demo: converged <view-hash> on 3 peers` (exit 0) only if all three views are identical.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process'
@@ -15,8 +17,9 @@ import { fileURLToPath } from 'node:url'
 const BIN = fileURLToPath(new URL('../cli/bin.js', import.meta.url))
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'growr-demo-'))
 const children: ChildProcess[] = []
-type Role = 'originator' | 'borrower' | 'investor'
+type Role = 'originator' | 'borrower' | 'investor' | 'issuer'
 const ROLES: Role[] = ['originator', 'borrower', 'investor']
+const PEERS: Role[] = [...ROLES, 'issuer']
 let bootstrap = ''
 
 function freeUdpPort (): Promise<number> {
@@ -61,19 +64,28 @@ async function main (): Promise<string> {
   console.log(`testnet on ${bootstrap}`)
 
   const dids: Record<string, string> = {}
-  for (const who of ROLES) dids[who] = (await growr(who, ['init'])).did
-  for (const who of ROLES) {
-    await daemon(['--storage', path.join(root, who), '--bootstrap', bootstrap, '--json', 'start'], /"event":"ready"/)
+  for (const who of PEERS) dids[who] = (await growr(who, ['init'])).did
+  for (const who of PEERS) {
+    // the issuer announces its DID on the DHT: holders reach its issuing service by DID alone
+    await daemon(['--storage', path.join(root, who), '--bootstrap', bootstrap, '--json', 'start', ...(who === 'issuer' ? ['--announce'] : [])], /"event":"ready"/)
     console.log(`${who} node ${dids[who]} started`)
   }
 
-  step('1. originator creates a book and publishes a project')
+  step('1. originator creates a book, trusts a credential issuer, and publishes a project with eligibility criteria')
   const { topic } = await growr('originator', ['book', 'create', '--name', 'Kootenay Lending Circle'])
   console.log(`  book topic key ${topic}`)
+  for (const type of ['KycCredential', 'IncomeCredential']) await growr('originator', ['trust', 'issuer', '--book', topic, '--type', type, '--did', dids.issuer])
+  const criteria = path.join(root, 'criteria.json')
+  fs.writeFileSync(criteria, JSON.stringify([
+    { fact: 'kycStatus', operator: 'equal', value: 'verified' },
+    { fact: 'averageMonthlyIncome', operator: 'greaterThanInclusive', value: 150000 }
+  ]))
   const { id: project } = await growr('originator', ['project', 'create', '--book', topic, '--name', 'Greenhouse growers 2027', '--amount', '500000', '--currency', 'EUR',
-    '--loan-min', '50000', '--loan-max', '150000', '--min-months', '3', '--max-months', '12', '--rate-bps', '1200', '--method', 'declining-balance', '--fee', '1000', '--grace-days', '10'])
+    '--loan-min', '50000', '--loan-max', '150000', '--min-months', '3', '--max-months', '12', '--rate-bps', '1200', '--method', 'declining-balance', '--fee', '1000', '--grace-days', '10',
+    '--criteria', criteria])
   await growr('originator', ['project', 'activate', '--book', topic, '--project', project])
   console.log(`  project ${project} active: 5 000.00 EUR, loans 500.00-1 500.00 EUR, 12% declining balance`)
+  console.log('  criteria: KYC verified, average monthly income at least 1 500.00 EUR')
 
   step('2. originator invites a borrower and an investor; they join by invite')
   const inviteB = await growr('originator', ['invite', 'create', '--book', topic, '--role', 'borrower'])
@@ -87,16 +99,27 @@ async function main (): Promise<string> {
   await growr('originator', ['payment', 'confirm', '--book', topic, '--payment', fundPay.id])
   console.log(`  funding ${funding} of ${fundPay.amount} confirmed`)
 
-  step('4. borrower applies; originator approves and disburses; borrower confirms receipt')
+  step('4. the issuer has checked the borrower; she requests her credentials over the network and checks her eligibility')
+  await growr('issuer', ['vc', 'enroll', '--subject', dids.borrower, '--type', 'KycCredential', '--claims', '{"kycStatus":"verified"}'])
+  await growr('issuer', ['vc', 'enroll', '--subject', dids.borrower, '--type', 'IncomeCredential', '--claims', '{"averageMonthlyIncome":210000,"currency":"EUR"}'])
+  for (const type of ['KycCredential', 'IncomeCredential']) await growr('borrower', ['vc', 'request', '--issuer', dids.issuer, '--type', type])
+  const held = await growr('borrower', ['vc', 'list'])
+  console.log(`  her SSCR holds ${held.map((c: { type: string }) => c.type).join(', ')} (encrypted at rest)`)
+  const check = await growr('borrower', ['eligibility', '--book', topic, '--project', project])
+  if (!check.eligible) throw new Error('borrower should be eligible: ' + check.reasons.join(' '))
+  console.log(`  verifier ${check.verifier}: eligible (${check.conditions.filter((c: { passed: boolean }) => c.passed).length} of ${check.conditions.length} criteria met)`)
+
+  step('5. borrower applies with a signed eligibility attestation; originator approves and disburses; borrower confirms receipt')
   const { id: loan } = await growr('borrower', ['loan', 'apply', '--book', topic, '--project', project, '--amount', '100000', '--months', '6', '--purpose', 'seedlings and irrigation'])
   await growr('originator', ['loan', 'approve', '--book', topic, '--loan', loan])
   const disb = await growr('originator', ['payment', 'record', '--book', topic, '--kind', 'disbursement', '--ref', loan, '--reference', 'SEPA DISB-001'])
   await growr('borrower', ['payment', 'confirm', '--book', topic, '--payment', disb.id])
   const approved = await growr('borrower', ['loan', 'show', '--book', topic, '--loan', loan])
+  console.log(`  the loan carries the verifier's attestation, not her claims: eligible=${approved.eligibility.eligible}, verifier ${approved.eligibility.verifier}`)
   console.log(`  loan ${loan} ${approved.status}: ${disb.amount} paid out (1 000.00 EUR less the 10.00 fee); schedule:`)
   for (const i of approved.schedule) console.log(`    ${i.n}. ${i.dueDate}  principal ${i.principal}  interest ${i.interest}  total ${i.total}`)
 
-  step('5. borrower repays every instalment; originator confirms each')
+  step('6. borrower repays every instalment; originator confirms each')
   for (const _ of approved.schedule) {
     const r = await growr('borrower', ['loan', 'repay', '--book', topic, '--loan', loan])
     await growr('originator', ['payment', 'confirm', '--book', topic, '--payment', r.id])
@@ -105,15 +128,22 @@ async function main (): Promise<string> {
   const repaid = await growr('originator', ['loan', 'show', '--book', topic, '--loan', loan])
   if (repaid.status !== 'repaid') throw new Error(`loan is ${repaid.status}, not repaid`)
   console.log(`  loan ${loan} repaid, outstanding ${repaid.outstanding}`)
+  let history: Array<{ type: string; issuer: string }> = []
+  for (let i = 0; i < 40 && history.length === 0; i++) {
+    history = (await growr('borrower', ['vc', 'list'])).filter((c: { type: string }) => c.type === 'RepaymentHistoryCredential')
+    if (history.length === 0) await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+  if (history.length === 0) throw new Error('the borrower never received her repayment history credential')
+  console.log(`  her SSCR now holds a RepaymentHistoryCredential from the originator ${history[0].issuer}`)
 
-  step('6. originator distributes the repayments to the investor, who confirms')
+  step('7. originator distributes the repayments to the investor, who confirms')
   const dists = await growr('originator', ['distribute', '--book', topic])
   for (const d of dists) {
     await growr('investor', ['payment', 'confirm', '--book', topic, '--payment', d.id])
     console.log(`  ${d.amount} distributed to funding ${d.funding} and confirmed`)
   }
 
-  step('7. every peer\'s view')
+  step('8. every peer\'s view')
   const deadline = Date.now() + 30_000
   let shows: any[] = []
   while (true) {

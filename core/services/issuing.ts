@@ -29,12 +29,15 @@ export class IssuingService {
   private readonly identity: { did: DidKey; secretKey: Uint8Array }
   private readonly registry: StatusRegistry
   private readonly now: () => number
+  private readonly notify: (subject: string) => void
 
-  constructor (opts: { local: Hyperbee; identity: { did: DidKey; secretKey: Uint8Array }; registry: StatusRegistry; now?: () => number }) {
+  /** @param opts.notify tells a subject that a queued credential waits for it (best effort) */
+  constructor (opts: { local: Hyperbee; identity: { did: DidKey; secretKey: Uint8Array }; registry: StatusRegistry; now?: () => number; notify?: (subject: string) => void }) {
     this.local = opts.local
     this.identity = opts.identity
     this.registry = opts.registry
     this.now = opts.now ?? Date.now
+    this.notify = opts.notify ?? (() => {})
   }
 
   /** Answers `vc/request` and `vc/collect` on the peers' connections. */
@@ -80,6 +83,7 @@ export class IssuingService {
   /** Keeps a credential for its subject to collect the next time it connects. */
   async queue (vc: VerifiableCredential): Promise<void> {
     await this.local.put(`issuer/outbox/${vc.credentialSubject.id}/${vc.id}`, vc)
+    this.notify(vc.credentialSubject.id)
   }
 
   /** @returns and removes the credentials waiting for `subject` */

@@ -62,7 +62,14 @@ export class Services extends ReadyResource {
     await this.registry.ready()
     this.resolver = new StatusResolver({ store: node.store as Corestore, swarm: node.swarm, timeoutMs: this.opts.statusTimeoutMs })
     await this.resolver.ready()
-    this.issuing = new IssuingService({ local: node.local as Hyperbee, identity, registry: this.registry, now })
+    this.issuing = new IssuingService({
+      local: node.local as Hyperbee,
+      identity,
+      registry: this.registry,
+      now,
+      // offer, don't push: the holder collects over its own authenticated request
+      notify: (did) => { this.rpc?.request(did as never, 'vc/offer', {}, { timeoutMs: 10_000 }).catch(safetyCatch) }
+    })
     this.verification = new VerificationService({ identity, findBook: (hex) => node.findBook(hex), checkStatus: this.resolver.check, now })
     this.history = new RepaymentHistory({ local: node.local as Hyperbee, issuing: this.issuing, did: identity.did })
     for (const book of node.list()) this.history.watch(book)
@@ -74,8 +81,9 @@ export class Services extends ReadyResource {
       this.issuing.serve(this.rpc)
       this.verification.serve(this.rpc)
       this.holderAgent = new Holder({ identity, wallet: this.wallet, rpc: this.rpc, now })
-      // credentials an issuer queued for us (repayment history) arrive when we meet it
+      // credentials an issuer queued for us (repayment history) are collected when we meet it or it offers
       this.rpc.on('peer', (did: string) => { this.holderAgent?.collect(did as never).catch(safetyCatch) })
+      this.rpc.respond('vc/offer', async (_req, from) => ({ collected: await (this.holderAgent as Holder).collect(from) }))
       swarm.on('connection', this.onconnection)
       for (const conn of swarm.connections) this.rpc.attach(conn as never)
       // verifiers find this issuer's revocation list by its discovery key
