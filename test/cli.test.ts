@@ -95,6 +95,34 @@ test('cli - vc issue, verify, revoke; the W3C vector verifies with --verificatio
   t.is(noKey.code, 1, 'an https issuer without --verification-key cannot be verified')
 })
 
+test('cli - custody: a holder consents, a custodian holds her SSCR, then releases it', { timeout: 90_000 }, async (t) => {
+  const holder = tmpDir(t)
+  const custodian = tmpDir(t)
+  const fresh = tmpDir(t)
+  const pass = { GROWR_BACKUP_PASSPHRASE: 'a long enough passphrase' }
+  const hdid = JSON.parse((await growr(['--storage', holder, '--json', 'init'])).stdout).did
+  const cdid = JSON.parse((await growr(['--storage', custodian, '--json', 'init'])).stdout).did
+  const backup = path.join(holder, 'backup.bin')
+  t.is((await growr(['--storage', holder, 'backup', 'create', '--out', backup], pass)).code, 0)
+  const consent = path.join(holder, 'consent.json')
+  t.is((await growr(['--storage', holder, 'custody', 'consent', '--custodian', cdid, '--out', consent])).code, 0)
+
+  const stranger = tmpDir(t)
+  await growr(['--storage', stranger, 'init'])
+  const refused = await growr(['--storage', stranger, 'custody', 'enroll', '--backup', backup, '--consent', consent], pass)
+  t.is(refused.code, 2, 'a consent naming another custodian is refused: ' + refused.stderr.trim())
+
+  const enrolled = await growr(['--storage', custodian, 'custody', 'enroll', '--backup', backup, '--consent', consent], pass)
+  t.is(enrolled.code, 0, enrolled.stderr)
+  const listed = await growr(['--storage', custodian, '--json', 'custody', 'list'])
+  t.alike(JSON.parse(listed.stdout), [hdid])
+  const out = path.join(custodian, 'released.bin')
+  t.is((await growr(['--storage', custodian, 'custody', 'release', '--holder', hdid, '--out', out], pass)).code, 0)
+  t.alike(JSON.parse((await growr(['--storage', custodian, '--json', 'custody', 'list'])).stdout), [], 'the custodial copy is gone')
+  const restored = await growr(['--storage', fresh, '--json', 'backup', 'restore', out], pass)
+  t.is(JSON.parse(restored.stdout).did, hdid, 'the released backup restores her identity')
+})
+
 test('cli - npm run demo ends with the converged line on 3 peers', { timeout: 240_000 }, async (t) => {
   const child = spawn(process.execPath, ['--import', 'tsx', 'app/demo/run.ts'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''

@@ -9,6 +9,7 @@ import fs from 'node:fs'
 import { GrowrNode } from '../../core/node.ts'
 import { Services } from '../../core/services/services.ts'
 import { restoreBackup } from '../../core/sscr/backup.ts'
+import { CustodialVault, createConsent, type CustodyConsent } from '../../core/sscr/custody.ts'
 import { verifyCredential } from '../../core/credentials/vc.ts'
 import { criteriaToRules, type Criterion } from '../../core/services/criteria.ts'
 import { GrowrError } from '../../core/errors.ts'
@@ -331,6 +332,37 @@ backup.command('restore <file>').description('restore identity and SSCR on a fre
     const did = await restoreBackup(globals().storage, fs.readFileSync(file), backupPassphrase(), { identityPassphrase: process.env.GROWR_PASSPHRASE || undefined })
     print({ did }, () => `restored ${did}`)
   })
+
+const custody = program.command('custody').description('custodial SSCR: a custodian node keeps a holder\'s identity and credentials with her signed consent')
+custody.command('consent').requiredOption('--custodian <did>').option('--valid-until <dateTime>').requiredOption('--out <file>')
+  .description('holder: sign your consent for a custodian to hold your SSCR')
+  .action((o: { custodian: string; validUntil?: string; out: string }) => {
+    const id = loadIdentity(globals().storage, { passphrase: process.env.GROWR_PASSPHRASE })
+    fs.writeFileSync(o.out, JSON.stringify(createConsent({ holder: id, custodian: o.custodian, now: Date.now(), validUntil: o.validUntil }), null, 2))
+    print({ file: o.out }, () => `consent for ${o.custodian} written to ${o.out}; give it with your backup file`)
+  })
+custody.command('enroll').requiredOption('--backup <file>').requiredOption('--consent <file>')
+  .description('custodian: take a holder\'s backup (its passphrase in GROWR_BACKUP_PASSPHRASE) under her consent')
+  .action(async (o: { backup: string; consent: string }) => {
+    const did = await withVault(async (v) => await v.enroll({ backup: fs.readFileSync(o.backup), passphrase: backupPassphrase(), consent: readJson(o.consent) as CustodyConsent }))
+    print({ holder: did }, () => `holding the SSCR of ${did}`)
+  })
+custody.command('list').description('custodian: holders whose SSCR this node keeps')
+  .action(async () => print(await withVault(async (v) => v.list()), (r: string[]) => r.join('\n') || 'none'))
+custody.command('release').requiredOption('--holder <did>').requiredOption('--out <file>')
+  .description('custodian: hand a holder her SSCR back as a backup (passphrase in GROWR_BACKUP_PASSPHRASE) and delete the copy here')
+  .action(async (o: { holder: string; out: string }) => {
+    const bytes = await withVault(async (v) => await v.release(o.holder, backupPassphrase()))
+    fs.writeFileSync(o.out, bytes, { mode: 0o600 })
+    print({ file: o.out }, () => `released ${o.holder}: backup written to ${o.out}`)
+  })
+
+async function withVault<T> (fn: (v: CustodialVault) => Promise<T>): Promise<T> {
+  const storage = globals().storage
+  const vault = new CustodialVault({ dir: storage, identity: loadIdentity(storage, { passphrase: process.env.GROWR_PASSPHRASE }) })
+  await vault.ready()
+  try { return await fn(vault) } finally { await vault.close() }
+}
 
 function backupPassphrase (): string {
   const p = process.env.GROWR_BACKUP_PASSPHRASE
