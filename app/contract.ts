@@ -8,7 +8,7 @@
 import { GrowrError } from '../core/errors.ts'
 import type { GrowrNode } from '../core/node.ts'
 import type { Book } from '../books/book.ts'
-import type { AuditEntry, Loan, Project } from '../books/entities.ts'
+import type { AuditEntry, Distribution, Funding, Loan, Member, Payment, Project } from '../books/entities.ts'
 import type { BookSummary, Records, Sub } from '../books/view.ts'
 import type { OpInput, PaymentKind, ProjectTerms } from '../books/ops/types.ts'
 import { outstanding } from '../books/loan/machine.ts'
@@ -44,6 +44,10 @@ export interface Contract {
   'loan.decide': { args: BookArg & { loan: string; action: 'approve' | 'reject' | 'withdraw' | 'default'; reason?: string }; result: Acted }
   'loan.show': { args: BookArg & { loan: string }; result: Loan & { outstanding: number } }
   'loan.list': { args: BookArg; result: Loan[] }
+  'member.list': { args: BookArg; result: Member[] }
+  'funding.list': { args: BookArg; result: Funding[] }
+  'payment.list': { args: BookArg; result: Payment[] }
+  'distribution.list': { args: BookArg; result: Distribution[] }
   'payment.record': { args: BookArg & { kind: PaymentKind; ref: string; amount?: number; reference?: string }; result: Acted & { amount: number } }
   'payment.confirm': { args: BookArg & { payment: string }; result: Acted }
   'loan.repay': { args: BookArg & { loan: string; reference?: string }; result: Acted & { amount: number; instalment: number } }
@@ -180,6 +184,10 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
       return { ...loan, outstanding: outstanding(loan) }
     },
     async 'loan.list' (a) { return await bookOf(a).view.list('loans') },
+    async 'member.list' (a) { return await bookOf(a).view.list('members') },
+    async 'funding.list' (a) { return await bookOf(a).view.list('fundings') },
+    async 'payment.list' (a) { return await bookOf(a).view.list('payments') },
+    async 'distribution.list' (a) { return await bookOf(a).view.list('distributions') },
     async 'payment.record' (a) {
       const book = bookOf(a)
       const kinds: Record<PaymentKind, Sub> = { funding: 'fundings', disbursement: 'loans', repayment: 'loans', distribution: 'fundings' }

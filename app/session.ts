@@ -1,0 +1,180 @@
+/**
+ * One user's session with the core, whatever drives it (desktop bridge, headless host): before
+ * an identity exists only onboarding answers (create one, or restore from a backup); after, the
+ * node and its credential services run and every contract method answers. The session pushes
+ * events when something the UI shows changes, so the UI never polls.
+ *
+ * Messages, identical on every transport (JSON, one per frame):
+ *   request  { id, method, params }      response { id, result } | { id, error: { code, message } }
+ *   event    { event, data }
+ * Runs under Bare and Node: no `node:` imports.
+ */
+import ReadyResource from 'ready-resource'
+import safetyCatch from 'safety-catch'
+import b4a from 'b4a'
+import { GrowrNode } from '../core/node.ts'
+import { Services } from '../core/services/services.ts'
+import { GrowrError } from '../core/errors.ts'
+import { createIdentity, hasIdentity } from '../core/identity/keyfile.ts'
+import { restoreBackup } from '../core/sscr/backup.ts'
+import type { BootstrapNode } from '../core/network/swarm.ts'
+import type DHT from 'hyperdht'
+import type { Book } from '../books/book.ts'
+import { createHandlers, type Contract, type Handlers } from './contract.ts'
+
+/** Methods the session answers itself, before and after an identity exists. */
+export interface SessionMethods {
+  'session.status': { args: Record<string, never>; result: { did: string | null; storage: string; runtime: 'bare' | 'node'; encrypted: boolean } }
+  'identity.create': { args: { passphrase?: string }; result: { did: string } }
+  'identity.restore': { args: { backup: string; passphrase: string }; result: { did: string } }
+}
+
+/** Every request the core answers: the contract plus the session's own. */
+export type Api = Contract & SessionMethods
+
+/** What the core pushes. */
+export interface SessionEvents {
+  /** a followed book's view changed (replication or a local op): re-read what shows it */
+  'book.changed': { book: string }
+  /** the number of open peer connections changed */
+  'peers': { count: number }
+  /** credentials were added to or removed from the SSCR */
+  'wallet.changed': Record<string, never>
+  /** an identity now exists (created or restored) and the node runs */
+  'identity': { did: string }
+}
+
+export type Request = { id: number; method: keyof Api; params?: unknown }
+export type Response = { id: number; result: unknown } | { id: number; error: { code: string; message: string } }
+export type EventMessage = { [K in keyof SessionEvents]: { event: K; data: SessionEvents[K] } }[keyof SessionEvents]
+
+export interface SessionOptions {
+  storage: string
+  bootstrap?: BootstrapNode[]
+  /** a DHT node to use (tests); the session does not destroy it */
+  dht?: DHT
+  /** announce this node's DID for its issuing/verification services */
+  announce?: boolean
+  passphrase?: string
+}
+
+const RUNTIME: 'bare' | 'node' = typeof (globalThis as { Bare?: unknown }).Bare === 'object' ? 'bare' : 'node'
+
+export class Session extends ReadyResource {
+  readonly storage: string
+  node: GrowrNode | null = null
+  services: Services | null = null
+  private handlers: Handlers | null = null
+  private readonly opts: SessionOptions
+  private readonly unsubscribe: Array<() => void> = []
+  private readonly pending = new Map<string, ReturnType<typeof setTimeout>>()
+
+  constructor (opts: SessionOptions) {
+    super()
+    this.opts = opts
+    this.storage = opts.storage
+  }
+
+  protected async _open (): Promise<void> {
+    if (hasIdentity(this.storage)) await this.start()
+  }
+
+  protected async _close (): Promise<void> {
+    for (const off of this.unsubscribe.splice(0)) off()
+    for (const timer of this.pending.values()) clearTimeout(timer)
+    if (this.services) await this.services.close().catch(safetyCatch)
+    if (this.node) await this.node.close().catch(safetyCatch)
+  }
+
+  /**
+   * Answers one request.
+   * @throws GrowrError: NO_IDENTITY before onboarding, BAD_ARGUMENT for an unknown method, and
+   *   whatever the contract method throws
+   */
+  async call (method: string, params: unknown = {}): Promise<unknown> {
+    await this.ready()
+    const p = (params ?? {}) as Record<string, unknown>
+    switch (method) {
+      case 'session.status': return this.status()
+      case 'identity.create': {
+        if (this.node) throw GrowrError.IDENTITY_EXISTS(`this node already has an identity in ${this.storage}`)
+        const id = createIdentity(this.storage, { passphrase: typeof p.passphrase === 'string' && p.passphrase ? p.passphrase : undefined })
+        await this.start(typeof p.passphrase === 'string' && p.passphrase ? p.passphrase : undefined)
+        return { did: id.did }
+      }
+      case 'identity.restore': {
+        if (this.node) throw GrowrError.IDENTITY_EXISTS(`this node already has an identity in ${this.storage}`)
+        if (typeof p.backup !== 'string' || typeof p.passphrase !== 'string') throw GrowrError.BAD_ARGUMENT('a backup file and its passphrase are needed')
+        const did = await restoreBackup(this.storage, b4a.from(p.backup, 'base64'), p.passphrase)
+        await this.start()
+        return { did }
+      }
+    }
+    if (!this.handlers) throw GrowrError.NO_IDENTITY('create or restore an identity first')
+    if (!Object.hasOwn(this.handlers, method)) throw GrowrError.BAD_ARGUMENT(`unknown method ${method.slice(0, 60)}`)
+    return await (this.handlers[method as keyof Handlers] as (a: unknown) => Promise<unknown>)(p)
+  }
+
+  /** Answers a request message; never throws. */
+  async answer (req: Request): Promise<Response> {
+    try {
+      return { id: req.id, result: await this.call(String(req.method), req.params) }
+    } catch (err) {
+      const e = err as GrowrError
+      return { id: req.id, error: { code: e.code ?? 'INTERNAL', message: e.code ? e.message.replace(/^[A-Z_]+: /, '') : String(e.message ?? e) } }
+    }
+  }
+
+  private status (): SessionMethods['session.status']['result'] {
+    const did = this.node?.identity?.did ?? null
+    return { did, storage: this.storage, runtime: RUNTIME, encrypted: this.node?.identity?.encrypted ?? false }
+  }
+
+  private async start (passphrase = this.opts.passphrase): Promise<void> {
+    const node = new GrowrNode({ storage: this.storage, bootstrap: this.opts.bootstrap, dht: this.opts.dht, passphrase })
+    const services = new Services(node, { announce: this.opts.announce })
+    try {
+      await services.ready()
+    } catch (err) {
+      await services.close().catch(safetyCatch)
+      await node.close().catch(safetyCatch)
+      throw err
+    }
+    this.node = node
+    this.services = services
+    this.handlers = createHandlers(node, services)
+    this.watch(node, services)
+    this.emit('event', { event: 'identity', data: { did: node.did } })
+  }
+
+  private watch (node: GrowrNode, services: Services): void {
+    const onbook = (book: Book) => {
+      const onupdate = () => this.debounce('book:' + book.topic, () => this.emit('event', { event: 'book.changed', data: { book: book.topic } }))
+      book.base.on('update', onupdate)
+      this.unsubscribe.push(() => book.base.off('update', onupdate))
+    }
+    for (const book of node.list()) onbook(book)
+    node.on('book', onbook)
+    this.unsubscribe.push(() => node.off('book', onbook))
+
+    const swarm = node.swarm
+    if (swarm) {
+      const onpeers = () => this.debounce('peers', () => this.emit('event', { event: 'peers', data: { count: node.peerCount } }))
+      const onconnection = (conn: { once (e: string, f: () => void): void }) => { onpeers(); conn.once('close', onpeers) }
+      swarm.on('connection', onconnection)
+      this.unsubscribe.push(() => swarm.off('connection', onconnection))
+    }
+    const wallet = services.wallet
+    if (wallet) {
+      const onchange = () => this.emit('event', { event: 'wallet.changed', data: {} })
+      wallet.on('change', onchange)
+      this.unsubscribe.push(() => wallet.off('change', onchange))
+    }
+  }
+
+  // a burst of Autobase updates becomes one event
+  private debounce (key: string, fn: () => void): void {
+    if (this.pending.has(key)) return
+    this.pending.set(key, setTimeout(() => { this.pending.delete(key); fn() }, 50))
+  }
+}
