@@ -167,6 +167,8 @@ declare module 'hyperswarm' {
     join (topic: Uint8Array, opts?: { server?: boolean; client?: boolean }): PeerDiscovery
     leave (topic: Uint8Array): Promise<void>
     flush (): Promise<void>
+    suspend (): Promise<void>
+    resume (): Promise<void>
     destroy (): Promise<void>
   }
 }
