@@ -14,6 +14,8 @@ export type GrowrErrorCode =
   | 'BAD_INVITE'
   | 'UNSUPPORTED_VERSION'
   | 'NOT_ELIGIBLE'
+  | 'WORKER_EXITED'
+  | 'INTERNAL'
 
 export class GrowrError extends Error {
   /** Stable machine-readable code; tests and callers match on it. */
@@ -37,4 +39,6 @@ export class GrowrError extends Error {
   static UNSUPPORTED_VERSION (msg: string): GrowrError { return new GrowrError('UNSUPPORTED_VERSION', msg) }
   /** The verification service found the applicant not eligible; the message lists why, in plain words. */
   static NOT_ELIGIBLE (msg: string): GrowrError { return new GrowrError('NOT_ELIGIBLE', msg) }
+  /** The core worker process is gone; requests in flight and after fail with this. */
+  static WORKER_EXITED (msg: string): GrowrError { return new GrowrError('WORKER_EXITED', msg) }
 }

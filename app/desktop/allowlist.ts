@@ -1,0 +1,38 @@
+/**
+ * The requests the desktop window may send to the core: exactly the keys of `Api`
+ * (app/session.ts). The list is spelled out rather than derived because the main process must
+ * check names at run time; the two type checks below make `tsc` fail when a method is added to
+ * or removed from the contract without this list following.
+ */
+import type { Api } from '../session.ts'
+
+export const API_METHODS = [
+  'session.status', 'identity.create', 'identity.restore',
+  'status',
+  'book.create', 'book.join', 'book.show', 'book.audit',
+  'invite.create', 'invite.accept',
+  'project.create', 'project.update', 'project.transition', 'project.list',
+  'funding.commit', 'funding.list',
+  'loan.apply', 'loan.decide', 'loan.show', 'loan.list', 'loan.repay',
+  'member.list',
+  'payment.record', 'payment.confirm', 'payment.list',
+  'distribute', 'distribution.list',
+  'wait',
+  'trust.set', 'trust.list',
+  'vc.issue', 'vc.enroll', 'vc.request', 'vc.import', 'vc.list', 'vc.show', 'vc.verify', 'vc.revoke', 'vc.issued',
+  'vp.create', 'vp.verify',
+  'eligibility.check',
+  'backup.create'
+] as const satisfies ReadonlyArray<keyof Api>
+
+/** Api methods missing from API_METHODS; `never` when the list is complete. */
+type Missing = Exclude<keyof Api, (typeof API_METHODS)[number]>
+/** Compile-time proof that API_METHODS covers Api: names the missing methods otherwise. */
+export const API_METHODS_COMPLETE: [Missing] extends [never] ? true : { missing: Missing } = true
+
+const ALLOWED: ReadonlySet<string> = new Set(API_METHODS)
+
+/** True if `method` is a string naming one of the Api methods. */
+export function isAllowedMethod (method: unknown): method is keyof Api {
+  return typeof method === 'string' && ALLOWED.has(method)
+}
