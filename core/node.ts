@@ -175,9 +175,10 @@ export class GrowrNode extends ReadyResource {
     if (!this.pairing) throw GrowrError.BAD_ARGUMENT('accepting an invite needs the network')
     const invite = codeToInvite(code)
     const { discoveryKey } = BlindPairing.decodeInvite(invite)
+    // a book already followed by its topic key keeps its store: its own writer key must be the one admitted
+    const followed = [...this.books.values()].find((b) => b4a.equals(b.discoveryKey, discoveryKey))
     const ns = newId()
-    const store = (this.store as Corestore).namespace(ns)
-    const writerKey = await Autobase.getLocalKey(store)
+    const writerKey = followed ? followed.base.local.key : await Autobase.getLocalKey((this.store as Corestore).namespace(ns))
     const identity = this.identity as Identity
     let key: Uint8Array | null = null
     const candidate = this.pairing.addCandidate({

@@ -1,0 +1,260 @@
+// The React UI end to end (issue 4): three headless hosts on one local testnet, each driven only
+// through its page in Chromium. An originator, a borrower and a credential issuer who also
+// invests run a loan from project to repayment; every main screen is screenshotted and any
+// console or page error fails the test.
+import test from 'brittle'
+import path from 'node:path'
+import type { Page } from 'playwright-core'
+import { tmpDir } from './helpers/net.ts'
+import { exponent, parseMajor, percentToBps, toMajorText } from '../ui/lib/money.ts'
+import { standing } from '../ui/lib/dates.ts'
+import type { Loan } from '../books/entities.ts'
+import { ensureUiBuilt, launchBrowser, openApp, startTestHost, startTestnet, fullValue, HIDE_TOASTS, REPO, type AppPage } from './helpers/browser.ts'
+
+/** Creates an identity on the onboarding screen and starts in `role`; returns the DID shown. */
+async function onboard (app: AppPage, role: 'originator' | 'borrower' | 'credentials'): Promise<string> {
+  const { page } = app
+  await page.getByTestId('onboard-create').click()
+  const did = (await page.getByTestId('onboard-did').textContent())?.trim() ?? ''
+  await page.getByTestId('start-' + role).click()
+  await page.getByTestId('screen-' + role).waitFor()
+  return did
+}
+
+/** The row whose data-testid is `prefix` + id, for the first such row under `scope`. */
+function firstRow (page: Page, scope: string, prefix: string) {
+  return page.locator(`[data-testid="${scope}"] tbody tr[data-testid^="${prefix}"]`).first()
+}
+
+test('ui - a loan from project to repayment, driven through three browsers', { timeout: 150_000 }, async (t) => {
+  const started = Date.now()
+  await ensureUiBuilt()
+  const testnet = await startTestnet(t)
+  const [annHost, bobHost, ivyHost] = await Promise.all([
+    startTestHost(t, testnet, 'ann'),
+    startTestHost(t, testnet, 'bob'),
+    startTestHost(t, testnet, 'ivy', { announce: true })
+  ])
+  const browser = await launchBrowser(t)
+  const [ann, bob, ivy] = await Promise.all([openApp(browser, annHost, 'ann'), openApp(browser, bobHost, 'bob'), openApp(browser, ivyHost, 'ivy')])
+  const apps = [ann, bob, ivy]
+  for (const a of apps) a.page.setDefaultTimeout(30_000)
+
+  try {
+
+    // onboarding: the token left the address bar, each page creates its identity
+    await ann.page.getByTestId('onboarding').waitFor()
+    t.absent(ann.page.url().includes('token='), 'the token is read from the fragment and removed from the URL')
+    await ann.shot('01-onboarding')
+    const [annDid, bobDid, ivyDid] = await Promise.all([onboard(ann, 'originator'), onboard(bob, 'borrower'), onboard(ivy, 'credentials')])
+    t.ok([annDid, bobDid, ivyDid].every((d) => d.startsWith('did:key:z')), 'three identities')
+    t.is(await fullValue(ann.page, '[data-testid="my-did"]'), annDid, 'the header shows the DID')
+
+    // ann creates a book and shares its topic key
+    await ann.page.getByTestId('nav-network').click()
+    await ann.page.getByTestId('book-create-name').fill('Kootenay Lending Circle')
+    await ann.page.getByTestId('book-create').click()
+    await ann.page.locator('[data-testid="books"] [data-testid="book-topic"]').waitFor()
+    const topic = await fullValue(ann.page, '[data-testid="books"] [data-testid="book-topic"]')
+    t.ok(/^[a-z0-9]{52}$|^[0-9a-f]{64}$/.test(topic), 'the book has a topic key')
+
+    // ann trusts ivy as issuer, creates a project with criteria, activates it, makes two invites
+    await ann.page.getByTestId('nav-originator').click()
+    await ann.page.getByTestId('trust-type').selectOption('all')
+    await ann.page.getByTestId('trust-did').fill(ivyDid)
+    await ann.page.getByTestId('trust-add').click()
+    // one trust op per type, the last of them CommunityMembershipCredential
+    const trusted = ann.page.getByTestId('trust-issuer-' + ivyDid).getByTestId('trust-types').filter({ hasText: 'CommunityMembership' })
+    await trusted.waitFor()
+    t.ok(/Kyc.*Income|Income.*Kyc/.test((await trusted.textContent()) ?? ''), 'the issuer is trusted for the types the criteria use')
+    await ann.page.getByTestId('project-new').click()
+    await ann.page.getByTestId('project-name').fill('Greenhouses')
+    await ann.page.getByTestId('criterion-add').click() // identity check (KYC) is verified
+    await ann.page.getByTestId('criterion-add').click()
+    await ann.page.getByTestId('criterion-fact-1').selectOption('averageMonthlyIncome')
+    await ann.page.getByTestId('criterion-value-1').fill('500')
+    await ann.shot('02-originator-new-project')
+    await ann.page.getByTestId('project-save').click()
+    const projectRow = firstRow(ann.page, 'projects', 'project-')
+    await projectRow.getByTestId('project-activate').click()
+    await projectRow.getByText('active', { exact: true }).waitFor()
+    const projectId = (await projectRow.getAttribute('data-testid'))!.slice('project-'.length)
+    t.ok(/^[0-9a-f]{32}$/.test(projectId), 'the project is created and active')
+    t.ok((await projectRow.getByTestId('criteria-text').textContent())?.includes('average monthly income of at least 500.00 EUR'), 'criteria read in words, money in major units')
+
+    const invite = async (role: 'borrower' | 'investor'): Promise<string> => {
+      await ann.page.getByTestId('invite-role').selectOption(role)
+      await ann.page.getByTestId('invite-create').click()
+      return ((await ann.page.getByTestId('invite-code').textContent()) ?? '').trim()
+    }
+    const bobCode = await invite('borrower')
+    const ivyCode = await invite('investor')
+    t.ok(bobCode.length > 20 && ivyCode.length > 20 && bobCode !== ivyCode, 'two invite codes')
+
+    // ivy enrolls bob for the two credentials the criteria need
+    const enroll = async (type: string, claims: Record<string, string>) => {
+      await ivy.page.getByTestId('enroll-type').selectOption(type)
+      await ivy.page.getByTestId('enroll-subject').fill(bobDid)
+      for (const [k, v] of Object.entries(claims)) await ivy.page.getByTestId('enroll-claim-' + k).fill(v)
+      await ivy.page.getByTestId('enroll-submit').click()
+      await ivy.page.getByTestId('enroll-done').waitFor()
+    }
+    await enroll('IncomeCredential', { averageMonthlyIncome: '800' })
+    await ivy.page.getByTestId('enroll-type').selectOption('KycCredential') // kycStatus defaults to verified
+    await ivy.page.getByTestId('enroll-submit').click()
+    await ivy.page.getByTestId('enroll-done').waitFor()
+
+    // bob follows the book by its topic key and sees the project, then becomes a writer by invite
+    const offer = bob.page.getByTestId('offer-' + projectId)
+    await bob.page.getByTestId('nav-network').click()
+    await bob.page.getByTestId('book-join-topic').fill(topic)
+    await bob.page.getByTestId('book-join').click()
+    await bob.page.getByTestId('book-' + topic).waitFor()
+    await bob.page.getByTestId('nav-borrower').click()
+    await offer.waitFor()
+    await offer.getByTestId('eligibility-check').click()
+    await offer.getByTestId('eligibility-reasons').waitFor()
+    t.ok(/identity check|KYC/i.test((await offer.getByTestId('eligibility-reasons').textContent()) ?? ''), 'without credentials the reasons say what is missing')
+    await bob.shot('03-borrower-follower')
+    await bob.page.getByTestId('nav-network').click()
+    await bob.page.getByTestId('invite-code-input').fill(bobCode)
+    await bob.page.getByTestId('invite-accept').click()
+    await bob.page.getByTestId('book-' + topic).getByText('writer', { exact: true }).waitFor().catch((err) => {
+      throw new Error('bob followed the book before accepting the invite and never became a writer (the invite must admit the followed book\'s own writer key): ' + err.message)
+    })
+    await bob.shot('04-network')
+
+    // ivy joins as investor and funds the project; ann confirms the money arrived
+    await ivy.page.getByTestId('nav-network').click()
+    await ivy.page.getByTestId('invite-code-input').fill(ivyCode)
+    await ivy.page.getByTestId('invite-accept').click()
+    await ivy.page.getByTestId('book-' + topic).getByText('writer', { exact: true }).waitFor()
+    await ivy.page.getByTestId('nav-investor').click()
+    const fundRow = ivy.page.getByTestId('fund-' + projectId)
+    await fundRow.getByTestId('fund-amount').fill('1000')
+    await fundRow.getByTestId('fund-submit').click()
+    await ivy.page.locator('[data-testid="positions"] [data-testid="position-status"]').getByText('committed').waitFor()
+    await ann.page.getByTestId('confirm-payment-funding').click()
+    await ivy.page.locator('[data-testid="positions"] [data-testid="position-status"]').getByText('confirmed').waitFor()
+    t.pass('funding committed by the investor and confirmed by the originator')
+
+    // bob collects his credentials from ivy's node, is eligible, and applies
+    await bob.page.getByTestId('nav-borrower').click()
+    await offer.getByTestId('apply-submit').click()
+    const refused = offer.getByTestId('apply-error')
+    t.is(await refused.getAttribute('data-code'), 'NOT_ELIGIBLE', 'applying without credentials is refused')
+    t.ok(/KYC/i.test((await refused.textContent()) ?? ''), 'with the verifier\'s reasons in words')
+    for (const type of ['KycCredential', 'IncomeCredential']) {
+      await bob.page.getByTestId('vc-request-issuer').fill(ivyDid)
+      await bob.page.getByTestId('vc-request-type').selectOption(type)
+      await bob.page.getByTestId('vc-request').click()
+      await bob.page.getByTestId('credential-' + type).waitFor()
+    }
+    t.is(await bob.page.locator('[data-testid="my-credentials"] [data-testid="credential-status"]').count(), 2, 'two credentials in the SSCR')
+    await offer.getByTestId('eligibility-check').click()
+    await offer.getByTestId('eligibility-result').getByText('eligible', { exact: true }).waitFor()
+    await offer.getByTestId('apply-amount').fill('500')
+    await offer.getByTestId('apply-months').fill('6')
+    await offer.getByTestId('apply-purpose').fill('drip irrigation')
+    await offer.getByTestId('apply-submit').click()
+    await offer.getByTestId('apply-done').waitFor()
+    await bob.shot('05-borrower-applied')
+
+    // ann sees the verifier's decision, approves, disburses
+    const application = firstRow(ann.page, 'applications', 'application-')
+    await application.getByTestId('loan-eligibility').getByText('eligible', { exact: true }).waitFor()
+    await ann.shot('06-originator-application')
+    await application.getByTestId('loan-approve').click()
+    const loanRow = firstRow(ann.page, 'portfolio', 'portfolio-')
+    await loanRow.getByTestId('loan-disburse').click()
+    await loanRow.getByText('waiting for the borrower', { exact: false }).waitFor()
+
+    // bob confirms the disbursement and repays the first instalment; ann confirms it
+    await bob.page.getByTestId('confirm-disbursement').click()
+    await bob.page.getByTestId('my-loan-status').getByText('disbursed').waitFor()
+    await bob.page.getByTestId('schedule-chart').waitFor()
+    t.is(await bob.page.locator('[data-testid="schedule-chart"] svg g rect').count() >= 6, true, 'the schedule chart draws the instalments')
+    const before = await bob.page.getByTestId('my-loan-outstanding').textContent()
+    await bob.page.getByTestId('loan-repay').click()
+    await bob.page.getByTestId('repayment-pending').waitFor()
+    await ann.page.getByTestId('confirm-payment-repayment').click()
+    await bob.page.getByTestId('repayment-pending').waitFor({ state: 'detached' })
+    await bob.page.waitForFunction(`document.querySelector('[data-testid="my-loan-outstanding"]')?.textContent !== ${JSON.stringify(before)}`)
+    t.ok((await bob.page.getByTestId('next-instalment').textContent())?.includes('instalment 2'), 'the next instalment is the second')
+    await bob.page.evaluate('window.scrollTo(0, 0)')
+    await bob.shot('07-borrower-repaid')
+    // the README's screenshot comes from this run; refresh it with GROWR_README_SCREENSHOT=1
+    if (process.env.GROWR_README_SCREENSHOT) await bob.page.screenshot({ path: path.join(REPO, 'docs', 'screenshot.png'), style: HIDE_TOASTS })
+
+    // ann pays the investor's share; ivy confirms it and sees it charted
+    await ann.page.getByTestId('distribute-pay').click()
+    await ivy.page.getByTestId('confirm-payment-distribution').click()
+    await ivy.page.getByTestId('shares-chart').waitFor()
+    await ivy.page.getByTestId('confirm-payment-distribution').waitFor({ state: 'detached' })
+    await ivy.shot('08-investor')
+    await ann.shot('09-originator-portfolio')
+    await ivy.page.getByTestId('nav-credentials').click()
+    await ivy.page.getByTestId('issued-IncomeCredential').waitFor()
+    await ivy.shot('10-credentials-issuer')
+
+    // a failure shows the core's reason in words, with its code kept for programs
+    await ivy.page.getByTestId('backup-passphrase').fill('short')
+    await ivy.page.getByTestId('backup-create').click()
+    const err = ivy.page.getByTestId('backup-error')
+    t.is(await err.getAttribute('data-code'), 'BAD_ARGUMENT', 'the error keeps its code')
+    t.ok((await err.textContent())?.includes('at least 8 characters'), 'and says why in plain words')
+
+    // a backup of ivy restores her identity on a fresh node
+    await ivy.page.getByTestId('backup-passphrase').fill('correct horse battery')
+    const [download] = await Promise.all([ivy.page.waitForEvent('download'), ivy.page.getByTestId('backup-create').click()])
+    const backupFile = path.join(tmpDir(t, 'growr-ui-backup-'), download.suggestedFilename())
+    await download.saveAs(backupFile)
+    const restoreHost = await startTestHost(t, testnet, 'restore')
+    const fresh = await openApp(browser, restoreHost, 'restore')
+    apps.push(fresh)
+    await fresh.page.getByTestId('restore-file').setInputFiles(backupFile)
+    await fresh.page.getByTestId('restore-passphrase').fill('correct horse battery')
+    await fresh.page.getByTestId('restore-submit').click()
+    t.is((await fresh.page.getByTestId('onboard-did').textContent())?.trim(), ivyDid, 'the restored node has ivy\'s DID')
+    await fresh.page.getByTestId('start-borrower').click()
+    await fresh.page.getByTestId('screen-borrower').waitFor()
+
+    // at 900 px the left nav becomes a top bar
+    await ann.page.setViewportSize({ width: 900, height: 800 })
+    const nav = await ann.page.locator('nav.nav').boundingBox()
+    t.ok(nav && nav.width > 850 && nav.height < 120, `the nav is a top bar at 900 px (${nav?.width}x${nav?.height})`)
+    await ann.shot('11-originator-900px')
+
+    t.alike(apps.flatMap((a) => a.errors), [], 'no console or page errors')
+    t.comment(`flow took ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  } catch (err) {
+    // what each page showed when it failed, beside the other screenshots
+    await Promise.all(apps.map((a, i) => a.shot('failure-' + i).catch(() => null)))
+    // a failed assertion, not a crash, so the teardowns still stop the hosts and remove their storage
+    t.fail((err as Error).stack ?? String(err))
+  }
+})
+
+test('ui - money typed in major units becomes exact minor units; overdue as the book judges it', async (t) => {
+  t.is(exponent('EUR'), 2)
+  t.is(exponent('JPY'), 0)
+  t.is(exponent('KWD'), 3)
+  t.is(exponent('BTC'), 8)
+  t.alike(parseMajor('1,250.5', 'EUR'), { ok: true, value: 125050 })
+  t.alike(parseMajor('1500', 'JPY'), { ok: true, value: 1500 })
+  t.alike(parseMajor('0.00000001', 'BTC'), { ok: true, value: 1 })
+  t.alike(parseMajor('0.1', 'EUR'), { ok: true, value: 10 }, 'no float drift (0.1 EUR is 10 cents)')
+  t.is(parseMajor('1.005', 'EUR').ok, false, 'more decimals than the currency has is refused')
+  t.is(parseMajor('-5', 'EUR').ok, false, 'negative amounts are refused')
+  t.is(parseMajor('9007199254740993', 'EUR').ok, false, 'beyond safe integers is refused')
+  t.is(toMajorText(125050, 'EUR'), '1250.50')
+  t.is(toMajorText(5, 'KWD'), '0.005')
+  t.is(percentToBps('12.5'), 1250)
+  t.is(percentToBps('12.345'), null)
+
+  const inst = (n: number, dueDate: string, paid: boolean) => ({ n, dueDate, principal: 900, interest: 100, total: 1000, principalPaid: paid ? 900 : 0, interestPaid: paid ? 100 : 0 })
+  const loan = { status: 'disbursed', schedule: [inst(1, '2026-01-10', true), inst(2, '2026-02-10', false), inst(3, '2026-03-10', false)] } as unknown as Loan
+  t.alike(standing(loan, 10, '2026-02-20'), { next: loan.schedule[1], nextDue: 1000, daysOverdue: 10, defaultable: false }, 'at the end of the grace period: overdue, not defaultable')
+  t.is(standing(loan, 10, '2026-02-21').defaultable, true, 'a day later the originator may mark a default')
+  t.is(standing(loan, 10, '2026-02-01').daysOverdue, 0, 'not yet due')
+})

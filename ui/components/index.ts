@@ -1,0 +1,12 @@
+/** The design system: every screen builds from these and the variables in app/styles.css. */
+export { Alert } from './Alert.tsx'
+export { Badge } from './Badge.tsx'
+export { Button } from './Button.tsx'
+export { Card } from './Card.tsx'
+export { BarChart } from './Chart.tsx'
+export { CopyButton, Mono } from './Copy.tsx'
+export { Field, Input, Select, TextArea } from './Field.tsx'
+export { Progress } from './Progress.tsx'
+export { Spinner } from './Spinner.tsx'
+export { Table, type Column } from './Table.tsx'
+export { ToastProvider, useToast } from './Toast.tsx'

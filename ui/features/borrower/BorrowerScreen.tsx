@@ -1,0 +1,21 @@
+/** Borrower: credentials, projects to apply to, and loans to follow and repay. */
+import { useNode } from '../../app/node-context.tsx'
+import { MyCredentialsCard, RequestCredentialCard } from './MyCredentials.tsx'
+import { DiscoverCard } from './Discover.tsx'
+import { MyLoansCard } from './MyLoans.tsx'
+
+export function BorrowerScreen () {
+  const node = useNode()
+  const books = node.data?.books ?? []
+  return (
+    <div className='stack' data-testid='screen-borrower'>
+      <div className='page-head'><h1>Borrower</h1></div>
+      <MyLoansCard books={books} me={node.data?.did ?? ''} />
+      <DiscoverCard books={books} />
+      <div className='grid-2'>
+        <MyCredentialsCard />
+        <RequestCredentialCard />
+      </div>
+    </div>
+  )
+}

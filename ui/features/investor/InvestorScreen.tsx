@@ -1,0 +1,122 @@
+/**
+ * Investor: projects open for funding with their progress, committing and paying a funding, the
+ * investor's positions with the repayment shares they earned (as a chart), and the payouts that
+ * wait for the investor's confirmation.
+ */
+import { useState } from 'react'
+import type { Distribution, Funding, Project } from '../../../books/entities.ts'
+import { formatMinor } from '../../../core/services/criteria.ts'
+import { send } from '../../lib/contract-client.ts'
+import { useAction } from '../../lib/hooks.ts'
+import { parseMajor } from '../../lib/money.ts'
+import { useNode, type BookInfo } from '../../app/node-context.tsx'
+import { Alert, Badge, BarChart, Button, Card, Input, Progress, Table } from '../../components/index.ts'
+import { useToast } from '../../components/Toast.tsx'
+import { usePerBook } from '../shared/per-book.ts'
+import { PaymentsToConfirm } from '../shared/PaymentsToConfirm.tsx'
+
+export function InvestorScreen () {
+  const node = useNode()
+  const books = node.data?.books ?? []
+  const me = node.data?.did ?? ''
+  const investorBooks = books.filter((b) => b.role === 'investor')
+  return (
+    <div className='stack' data-testid='screen-investor'>
+      <div className='page-head'><h1>Investor</h1></div>
+      <OpenProjects books={books} />
+      <Positions books={books} me={me} />
+      {investorBooks.map((b) => <PaymentsToConfirm key={b.topic} book={b.topic} me={me} kinds={['distribution']} title={`Payouts to confirm in ${b.name}`} testid={'distributions-to-confirm'} />)}
+    </div>
+  )
+}
+
+function OpenProjects ({ books }: { books: BookInfo[] }) {
+  const q = usePerBook('project.list', books)
+  const open = (q.data ?? []).flatMap(({ book, items }) => items.filter((p) => p.status === 'active').map((project) => ({ book, project })))
+  return (
+    <Card title='Projects open for funding' testid='funding-open'>
+      <Alert error={q.error} />
+      <Table<{ book: BookInfo; project: Project }>
+        rows={open}
+        rowKey={(r) => r.book.topic + r.project.projectId}
+        rowTestid={(r) => 'fund-' + r.project.projectId}
+        empty='No active projects in the books you follow.'
+        columns={[
+          { header: 'Project', cell: ({ book, project }) => <><strong>{project.terms.name}</strong><div className='small muted'>{book.name}</div></> },
+          { header: 'Confirmed funding', cell: ({ project: p }) => <Progress testid='funding-progress' value={p.confirmedFunding} max={p.terms.amount} label={`${formatMinor(p.confirmedFunding, p.terms.currency)} of ${formatMinor(p.terms.amount, p.terms.currency)}`} /> },
+          { header: 'Committed', align: 'right', cell: ({ project: p }) => formatMinor(p.committed, p.terms.currency) },
+          { header: '', cell: ({ book, project }) => <FundForm book={book} project={project} /> }
+        ]}
+      />
+    </Card>
+  )
+}
+
+function FundForm ({ book, project }: { book: BookInfo; project: Project }) {
+  const toast = useToast()
+  const [amount, setAmount] = useState('')
+  const fund = useAction(async () => {
+    const p = parseMajor(amount, project.terms.currency)
+    if (!p.ok) throw new Error(p.error)
+    const { id } = await send('funding.commit', { book: book.topic, project: project.projectId, amount: p.value })
+    // the commitment counts once its payment is recorded and the originator confirms receipt
+    await send('payment.record', { book: book.topic, kind: 'funding', ref: id, reference: 'funding ' + project.terms.name })
+    setAmount('')
+    toast(`Committed ${formatMinor(p.value, project.terms.currency)} and recorded the payment`)
+  })
+  if (book.role !== 'investor' || !book.writable) return <span className='small muted'>Needs an investor invite</span>
+  return (
+    <div className='stack' style={{ gap: 4 }}>
+      <form className='row' onSubmit={(e) => { e.preventDefault(); fund.run() }}>
+        <Input aria-label={`Amount in ${project.terms.currency}`} placeholder={project.terms.currency} value={amount} onChange={(e) => setAmount(e.target.value)} style={{ width: 120 }} testid='fund-amount' />
+        <Button type='submit' variant='primary' busy={fund.running} disabled={!amount.trim()} testid='fund-submit'>Fund</Button>
+      </form>
+      <Alert error={fund.error} testid='fund-error' />
+    </div>
+  )
+}
+
+function Positions ({ books, me }: { books: BookInfo[]; me: string }) {
+  const fq = usePerBook('funding.list', books)
+  const dq = usePerBook('distribution.list', books)
+  const pq = usePerBook('project.list', books)
+  const fundings = (fq.data ?? []).flatMap(({ items }) => items).filter((f) => f.investor === me)
+  const shares = (dq.data ?? []).flatMap(({ items }) => items).filter((d) => d.investor === me).sort((a, b) => a.at - b.at)
+  const names = new Map((pq.data ?? []).flatMap(({ items }) => items).map((p) => [p.projectId, p.terms.name]))
+  const currency = fundings[0]?.currency ?? shares[0]?.currency
+  return (
+    <Card title='My positions' testid='positions'>
+      <Alert error={fq.error || dq.error} />
+      <Table<Funding>
+        rows={fundings}
+        rowKey={(f) => f.fundingId}
+        rowTestid={(f) => 'position-' + f.fundingId}
+        empty='No fundings yet.'
+        columns={[
+          { header: 'Project', cell: (f) => names.get(f.projectId) ?? f.projectId },
+          { header: 'Funded', align: 'right', cell: (f) => formatMinor(f.amount, f.currency) },
+          { header: 'Status', cell: (f) => <Badge testid='position-status'>{f.status}</Badge> },
+          { header: 'Earned from repayments', align: 'right', cell: (f) => <span data-testid='position-entitled'>{formatMinor(f.entitled, f.currency)}</span> },
+          { header: 'Paid out', align: 'right', cell: (f) => formatMinor(f.distributed, f.currency) }
+        ]}
+      />
+      {shares.length > 0 && currency && <SharesChart shares={shares} currency={currency} />}
+    </Card>
+  )
+}
+
+function SharesChart ({ shares, currency }: { shares: Distribution[]; currency: string }) {
+  const days = [...new Set(shares.map((d) => new Date(d.at).toISOString().slice(0, 10)))]
+  const perDay = days.map((day) => shares.filter((d) => new Date(d.at).toISOString().slice(0, 10) === day).reduce((s, d) => s + d.amount, 0))
+  const running = perDay.map((_, i) => perDay.slice(0, i + 1).reduce((a, b) => a + b, 0))
+  return (
+    <BarChart
+      title='Repayment shares received'
+      testid='shares-chart'
+      labels={days}
+      format={(n) => formatMinor(Math.round(n), currency)}
+      series={[{ name: 'share of repayments', color: 'var(--chart-1)', values: perDay }]}
+      line={{ name: 'total so far', color: 'var(--chart-line)', values: running }}
+    />
+  )
+}

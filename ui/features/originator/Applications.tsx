@@ -1,0 +1,71 @@
+/**
+ * The application queue: each applied loan with the verifier's signed decision that came with
+ * it (eligible or not, the failed criteria in words, who verified), and approve or reject.
+ */
+import { useState } from 'react'
+import type { Loan, Project } from '../../../books/entities.ts'
+import { formatMinor } from '../../../core/services/criteria.ts'
+import { send } from '../../lib/contract-client.ts'
+import { useAction } from '../../lib/hooks.ts'
+import { when } from '../../lib/dates.ts'
+import { Alert, Badge, Button, Card, Input, Mono, Table } from '../../components/index.ts'
+import { useToast } from '../../components/Toast.tsx'
+
+export function Verification ({ loan }: { loan: Loan }) {
+  const e = loan.eligibility
+  if (!e) return <span className='muted small'>no criteria to check</span>
+  return (
+    <div className='stack' style={{ gap: 2 }} data-testid='loan-eligibility'>
+      <span><Badge>{e.eligible ? 'eligible' : 'not eligible'}</Badge></span>
+      {e.reasons.length > 0 && <ul className='small' style={{ margin: 0, paddingLeft: 18 }}>{e.reasons.map((r, i) => <li key={i}>{r}</li>)}</ul>}
+      <span className='small muted'>verified by <Mono value={e.verifier} keep={8} /></span>
+    </div>
+  )
+}
+
+export function ApplicationsCard ({ book, loans, projects }: { book: string; loans: Loan[]; projects: Map<string, Project> }) {
+  const rows = loans.filter((l) => l.status === 'applied')
+  return (
+    <Card title='Applications' subtitle='Approving fixes the repayment schedule, first instalment one month from today.' testid='applications'>
+      <Table<Loan>
+        rows={rows}
+        rowKey={(l) => l.loanId}
+        rowTestid={(l) => 'application-' + l.loanId}
+        empty='No applications waiting.'
+        columns={[
+          { header: 'Applicant', cell: (l) => <Mono value={l.borrower} keep={8} /> },
+          { header: 'Project', cell: (l) => projects.get(l.projectId)?.terms.name ?? l.projectId },
+          { header: 'Loan', cell: (l) => <>{formatMinor(l.amount, l.currency)} over {l.months} months<div className='small muted'>{l.purpose}</div></> },
+          { header: 'Applied', cell: (l) => when(l.appliedAt) },
+          { header: 'Verification', cell: (l) => <Verification loan={l} /> },
+          { header: '', cell: (l) => <Decide book={book} loan={l} /> }
+        ]}
+      />
+    </Card>
+  )
+}
+
+function Decide ({ book, loan }: { book: string; loan: Loan }) {
+  const toast = useToast()
+  const [reason, setReason] = useState('')
+  const [rejecting, setRejecting] = useState(false)
+  const decide = useAction(async (action: 'approve' | 'reject') => {
+    await send('loan.decide', { book, loan: loan.loanId, action, reason: action === 'reject' ? reason : undefined })
+    toast(action === 'approve' ? 'Loan approved' : 'Application rejected')
+  })
+  return (
+    <div className='stack' style={{ gap: 4, minWidth: 160 }}>
+      <div className='row'>
+        <Button small variant='primary' busy={decide.running} disabled={loan.eligibility?.eligible === false} testid='loan-approve' onClick={() => { decide.run('approve') }}>Approve</Button>
+        {!rejecting && <Button small variant='danger' testid='loan-reject' onClick={() => setRejecting(true)}>Reject…</Button>}
+      </div>
+      {rejecting && (
+        <div className='row'>
+          <Input value={reason} onChange={(e) => setReason(e.target.value)} placeholder='reason' testid='loan-reject-reason' />
+          <Button small variant='danger' busy={decide.running} testid='loan-reject-confirm' onClick={() => { decide.run('reject') }}>Reject</Button>
+        </div>
+      )}
+      <Alert error={decide.error} testid='loan-decide-error' />
+    </div>
+  )
+}

@@ -1,0 +1,56 @@
+/**
+ * Originator: for one book this identity originates, its projects (create, edit, lifecycle),
+ * invites, trusted issuers, the application queue, the loan portfolio and the payments that wait
+ * for the originator's confirmation.
+ */
+import { useMemo } from 'react'
+import type { Project } from '../../../books/entities.ts'
+import { send } from '../../lib/contract-client.ts'
+import { useQuery } from '../../lib/hooks.ts'
+import { useNode } from '../../app/node-context.tsx'
+import { Alert, Card } from '../../components/index.ts'
+import { BookPicker, useBookChoice } from '../shared/BookPicker.tsx'
+import { PaymentsToConfirm } from '../shared/PaymentsToConfirm.tsx'
+import { ProjectsCard } from './Projects.tsx'
+import { InviteCard } from './Invites.tsx'
+import { TrustCard } from './Trust.tsx'
+import { ApplicationsCard } from './Applications.tsx'
+import { DistributeCard, PortfolioCard } from './Portfolio.tsx'
+
+export function OriginatorScreen () {
+  const node = useNode()
+  const books = (node.data?.books ?? []).filter((b) => b.role === 'originator')
+  const [book, setBook] = useBookChoice('originator', books)
+  return (
+    <div className='stack' data-testid='screen-originator'>
+      <div className='page-head'>
+        <h1>Originator</h1>
+        <BookPicker books={books} value={book} onChange={setBook} testid='originator-book' />
+      </div>
+      {book && node.data
+        ? <OriginatorBook key={book} book={book} me={node.data.did} />
+        : <Card><p className='muted'>You originate no book yet. Create one on the Network screen.</p></Card>}
+    </div>
+  )
+}
+
+function OriginatorBook ({ book, me }: { book: string; me: string }) {
+  const projects = useQuery(() => send('project.list', { book }), [book], ['book.changed'])
+  const loans = useQuery(() => send('loan.list', { book }), [book], ['book.changed'])
+  const fundings = useQuery(() => send('funding.list', { book }), [book], ['book.changed'])
+  const byId = useMemo(() => new Map<string, Project>((projects.data ?? []).map((p) => [p.projectId, p])), [projects.data])
+  return (
+    <>
+      <ProjectsCard book={book} projects={projects} />
+      <Alert error={loans.error || fundings.error} />
+      <ApplicationsCard book={book} loans={loans.data ?? []} projects={byId} />
+      <PortfolioCard book={book} loans={loans.data ?? []} projects={byId} />
+      <PaymentsToConfirm book={book} me={me} kinds={['funding', 'repayment']} title='Payments received to confirm' />
+      <DistributeCard book={book} fundings={fundings.data ?? []} />
+      <div className='grid-2'>
+        <InviteCard book={book} />
+        <TrustCard book={book} />
+      </div>
+    </>
+  )
+}

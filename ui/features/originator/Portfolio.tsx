@@ -1,0 +1,103 @@
+/**
+ * The loan portfolio: every approved, disbursed or closed loan with what is outstanding, the next
+ * instalment and how late it is. Disbursements are recorded here; a loan overdue beyond the
+ * project's grace period can be marked defaulted.
+ */
+import type { Funding, Loan, Project } from '../../../books/entities.ts'
+import { formatMinor } from '../../../core/services/criteria.ts'
+import { send } from '../../lib/contract-client.ts'
+import { useAction } from '../../lib/hooks.ts'
+import { standing } from '../../lib/dates.ts'
+import { Alert, Badge, Button, Card, Mono, Table } from '../../components/index.ts'
+import { useToast } from '../../components/Toast.tsx'
+
+/** Principal and interest still owed on a loan, minor units. */
+export function owed (loan: Loan): number {
+  return loan.schedule.reduce((s, i) => s + i.total - i.principalPaid - i.interestPaid, 0)
+}
+
+export function PortfolioCard ({ book, loans, projects }: { book: string; loans: Loan[]; projects: Map<string, Project> }) {
+  const rows = loans.filter((l) => ['approved', 'disbursed', 'repaid', 'defaulted'].includes(l.status))
+  return (
+    <Card title='Loan portfolio' testid='portfolio'>
+      <Table<Loan>
+        rows={rows}
+        rowKey={(l) => l.loanId}
+        rowTestid={(l) => 'portfolio-' + l.loanId}
+        empty='No approved loans yet.'
+        columns={[
+          { header: 'Borrower', cell: (l) => <Mono value={l.borrower} keep={8} /> },
+          { header: 'Project', cell: (l) => projects.get(l.projectId)?.terms.name ?? '' },
+          { header: 'Principal', align: 'right', cell: (l) => formatMinor(l.amount, l.currency) },
+          { header: 'Status', cell: (l) => <LoanStatus loan={l} grace={projects.get(l.projectId)?.terms.gracePeriod ?? 0} /> },
+          { header: 'Outstanding', align: 'right', cell: (l) => <span data-testid='loan-outstanding'>{formatMinor(owed(l), l.currency)}</span> },
+          { header: 'Next instalment', cell: (l) => { const s = standing(l, 0); return s.next && l.status === 'disbursed' ? `${formatMinor(s.nextDue, l.currency)} on ${s.next.dueDate}` : '' } },
+          { header: '', cell: (l) => <LoanActions book={book} loan={l} project={projects.get(l.projectId)} /> }
+        ]}
+      />
+    </Card>
+  )
+}
+
+function LoanStatus ({ loan, grace }: { loan: Loan; grace: number }) {
+  const s = standing(loan, grace)
+  return (
+    <div className='stack' style={{ gap: 2 }}>
+      <span><Badge testid='loan-status'>{loan.status}</Badge></span>
+      {loan.status === 'approved' && loan.disbursementPaymentId && <span className='small muted'>disbursement recorded, waiting for the borrower's confirmation</span>}
+      {s.daysOverdue > 0 && <span><Badge tone={s.defaultable ? 'bad' : 'warn'} testid='loan-overdue'>{`${s.daysOverdue} days overdue`}</Badge></span>}
+    </div>
+  )
+}
+
+function LoanActions ({ book, loan, project }: { book: string; loan: Loan; project?: Project }) {
+  const toast = useToast()
+  const disburse = useAction(async () => {
+    const r = await send('payment.record', { book, kind: 'disbursement', ref: loan.loanId, reference: 'disbursement' })
+    toast(`Disbursement of ${formatMinor(r.amount, loan.currency)} recorded; the borrower confirms receipt`)
+  })
+  const mark = useAction(async () => {
+    await send('loan.decide', { book, loan: loan.loanId, action: 'default' })
+    toast('Loan marked defaulted')
+  })
+  const s = standing(loan, project?.terms.gracePeriod ?? 0)
+  const fee = project?.terms.disbursementFee ?? 0
+  return (
+    <div className='stack' style={{ gap: 4 }}>
+      {loan.status === 'approved' && !loan.disbursementPaymentId && (
+        <Button small variant='primary' busy={disburse.running} testid='loan-disburse' title={`Pays ${formatMinor(loan.amount - fee, loan.currency)} (principal less the fee)`} onClick={() => { disburse.run() }}>
+          Record disbursement
+        </Button>
+      )}
+      {loan.status === 'disbursed' && s.defaultable && <Button small variant='danger' busy={mark.running} testid='loan-default' onClick={() => { mark.run() }}>Mark defaulted</Button>}
+      <Alert error={disburse.error || mark.error} testid='loan-action-error' />
+    </div>
+  )
+}
+
+/** What the book owes investors from confirmed repayments, and paying it out (`distribute`). */
+export function DistributeCard ({ book, fundings }: { book: string; fundings: Funding[] }) {
+  const toast = useToast()
+  const rows = fundings.filter((f) => f.entitled > f.distributed)
+  const pay = useAction(async () => {
+    const r = await send('distribute', { book })
+    toast(`Recorded ${r.length} distribution payment${r.length === 1 ? '' : 's'}`)
+  })
+  return (
+    <Card title='Owed to investors' subtitle='Each confirmed repayment is shared among the confirmed fundings pro rata.' testid='distribute'
+      actions={rows.length > 0 && <Button variant='primary' busy={pay.running} testid='distribute-pay' onClick={() => { pay.run() }}>Record payouts</Button>}
+    >
+      <Alert error={pay.error} />
+      <Table<Funding>
+        rows={rows}
+        rowKey={(f) => f.fundingId}
+        empty='Nothing owed right now.'
+        columns={[
+          { header: 'Investor', cell: (f) => <Mono value={f.investor} keep={8} /> },
+          { header: 'Funded', align: 'right', cell: (f) => formatMinor(f.amount, f.currency) },
+          { header: 'Owed', align: 'right', cell: (f) => formatMinor(f.entitled - f.distributed, f.currency) }
+        ]}
+      />
+    </Card>
+  )
+}
