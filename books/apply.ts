@@ -24,6 +24,7 @@ export interface ApplyContext {
   readonly meta: BookMeta | null
   readonly member: Member | null
   readonly host: ApplyHost
+  /** a record as the ops before this one left it; shared within the apply call, so never mutate it: put a new object */
   get<S extends Sub> (sub: S, key: string): Promise<Records[S] | null>
   put<S extends Sub> (sub: S, key: string, value: Records[S]): void
   /** writer-set changes, run only once the op is accepted */
@@ -56,8 +57,19 @@ export const AUTHORIZED: Record<OpType, Array<Role | 'creator'>> = {
   'trust/verifier': ['originator']
 }
 
+/**
+ * The view as one apply call sees it, in three layers over the Hyperbee batch: the current op's
+ * writes (`op`), the writes of the ops already accepted in this call (`accepted`) and the values
+ * read from the batch in this call (`reads`). A value is read from the batch at most once per
+ * call, and each key is written to the batch once, at the end of the call, in key order: an op's
+ * records (meta/seq, the project a disbursement draws on...) are often rewritten by the next op,
+ * and each Hyperbee put is a block in the view core. The records the view holds after the call
+ * are exactly those the ops wrote, in op order.
+ */
 class StagedView {
-  private readonly staged = new Map<string, { sub: Sub; key: string; value: unknown }>()
+  private readonly op = new Map<string, Staged>()
+  private readonly accepted = new Map<string, Staged>()
+  private readonly reads = new Map<string, unknown>()
   private readonly view: BookView
   private readonly batch: HyperbeeBatch
 
@@ -67,27 +79,46 @@ class StagedView {
   }
 
   async get<S extends Sub> (sub: S, key: string): Promise<Records[S] | null> {
-    const hit = this.staged.get(sub + '\0' + key)
+    const k = sub + '\0' + key
+    const hit = this.op.get(k) ?? this.accepted.get(k)
     if (hit) return hit.value as Records[S]
+    if (this.reads.has(k)) return this.reads.get(k) as Records[S] | null
     const node = await this.batch.get<Records[S]>(key, { keyEncoding: this.view.subs[sub].keyEncoding })
-    return node ? node.value : null
+    const value = node ? node.value : null
+    this.reads.set(k, value)
+    return value
   }
 
   put<S extends Sub> (sub: S, key: string, value: Records[S]): void {
-    this.staged.set(sub + '\0' + key, { sub, key, value })
+    this.op.set(sub + '\0' + key, { sub, key, value })
   }
 
-  async commit (): Promise<void> {
-    for (const { sub, key, value } of this.staged.values()) await this.batch.put(key, value, { keyEncoding: this.view.subs[sub].keyEncoding })
-    this.staged.clear()
+  /** The current op is accepted: its writes stand. */
+  commit (): void {
+    for (const [k, w] of this.op) this.accepted.set(k, w)
+    this.op.clear()
   }
 
-  discard (): void { this.staged.clear() }
+  /** The current op is rejected: its writes are dropped. */
+  discard (): void { this.op.clear() }
+
+  /** Writes every accepted op's records to the batch, once per key, in key order. */
+  async flush (): Promise<void> {
+    const keys = [...this.accepted.keys()].sort()
+    for (const k of keys) {
+      const { sub, key, value } = this.accepted.get(k) as Staged
+      await this.batch.put(key, value, { keyEncoding: this.view.subs[sub].keyEncoding })
+    }
+    this.accepted.clear()
+    await this.batch.flush()
+  }
 }
+
+interface Staged { sub: Sub; key: string; value: unknown }
 
 /**
  * Builds the apply function for a book whose view is `view`.
- * One OpValidator per book: Ajv compiles the schemas once, not per op.
+ * Op schemas are compiled once per process, on first use (books/ops/schemas.ts).
  */
 export function createApply () {
   const validator = new OpValidator()
@@ -112,13 +143,17 @@ export function createApply () {
         staged.discard()
         entry.reason = reason
       }
-      if (entry.opId !== null && reason !== 'duplicate op: already applied') staged.put('ops', entry.opId, seq)
+      // the replay index points at the op that was accepted under an id, else at the first one seen:
+      // a rejected op reusing an accepted op's id (a duplicate, or a hostile writer's copy) must not
+      // take the index over, and a hostile op ordered first under an honest op's id must not make
+      // the honest op a "duplicate"
+      if (entry.opId !== null && (reason === null || await staged.get('ops', entry.opId) === null)) staged.put('ops', entry.opId, seq)
       staged.put('audit', auditKey(seq), entry)
       staged.put('meta', 'seq', ++seq)
-      await staged.commit()
+      staged.commit()
       if (reason === null) for (const effect of effects) await effect()
     }
-    await batch.flush()
+    await staged.flush()
   }
 }
 
@@ -134,7 +169,8 @@ async function applyOne (node: ApplyNode, writer: string, host: ApplyHost, stage
   const op = raw as unknown as Op
   entry.ts = op.ts
 
-  if (await staged.get('ops', op.opId) !== null) return 'duplicate op: already applied'
+  const prior = await staged.get('ops', op.opId)
+  if (prior !== null && (await staged.get('audit', auditKey(prior)))?.status === 'accepted') return 'duplicate op: already applied'
 
   const meta = (await staged.get('meta', 'book')) as BookMeta | null
   const allowed = AUTHORIZED[op.type]

@@ -21,6 +21,13 @@ export const ENVELOPE_VERSION = 1
 /** Largest accepted encoded op, in bytes: a lending op is small, a huge one is an attack. */
 export const MAX_OP_BYTES = 64 * 1024
 
+/**
+ * Deepest nesting of arrays and objects accepted in an op body. Ops nest a few levels (eligibility
+ * rules and attestations a few more); canonicalization and later checks recurse, and a body of
+ * 64 KiB can nest 32 000 deep, which overflows the stack.
+ */
+export const MAX_OP_DEPTH = 64
+
 const DOMAIN = b4a.from('growr/op/v1\0')
 
 interface Envelope { version: number; body: Uint8Array; signature: Uint8Array }
@@ -44,6 +51,30 @@ const envelope = {
     if (body === null) throw GrowrError.BAD_ARGUMENT('op has no body')
     return { version, body, signature }
   }
+}
+
+/**
+ * Whether a JSON text nests arrays and objects deeper than `limit`, counted on its UTF-8 bytes
+ * (a multi-byte sequence never contains an ASCII byte, so brackets inside strings are skipped
+ * exactly). For text that is not JSON the answer does not matter: JSON.parse refuses it next.
+ */
+function nestsDeeperThan (body: Uint8Array, limit: number): boolean {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < body.byteLength; i++) {
+    const b = body[i]
+    if (inString) {
+      if (b === 0x5c) i++ // backslash: the next byte is escaped
+      else if (b === 0x22) inString = false
+    } else if (b === 0x22) {
+      inString = true
+    } else if (b === 0x5b || b === 0x7b) {
+      if (++depth > limit) return true
+    } else if (b === 0x5d || b === 0x7d) {
+      depth--
+    }
+  }
+  return false
 }
 
 function signedMessage (bookKey: Uint8Array, body: Uint8Array): Uint8Array {
@@ -78,9 +109,26 @@ export type DecodedOp =
   | { ok: true; op: unknown; body: Uint8Array }
   | { ok: false; reason: string }
 
+// did:key -> Ed25519 public key of the signers seen lately: a book has few signers and each
+// op names one, so the base58 decode is done once per signer, not once per op.
+const signerKeys = new Map<string, Uint8Array>()
+const MAX_SIGNER_KEYS = 4096
+
+/** @returns the public key of a well-formed Ed25519 did:key, else null */
+function signerKey (signer: unknown): Uint8Array | null {
+  if (typeof signer !== 'string') return null
+  const known = signerKeys.get(signer)
+  if (known) return known
+  if (!isDidKey(signer)) return null
+  const key = didToPublicKey(signer)
+  if (signerKeys.size >= MAX_SIGNER_KEYS) signerKeys.clear()
+  signerKeys.set(signer, key)
+  return key
+}
+
 /**
- * Decodes an envelope and checks everything that needs no book state: size, version,
- * canonical JSON, and the Ed25519 signature by the DID named in `signer`.
+ * Decodes an envelope and checks everything that needs no book state: size, version, nesting
+ * depth (at most MAX_OP_DEPTH), canonical JSON, and the Ed25519 signature by the DID named in `signer`.
  * Never throws: every failure is returned as a reason for the audit log.
  * Schema validation is the caller's next step (the signer field is checked here only
  * far enough to find the public key).
@@ -96,21 +144,24 @@ export function decodeOp (bytes: Uint8Array | null, bookKey: Uint8Array): Decode
     if (e.code === 'UNSUPPORTED_VERSION') return { ok: false, reason: e.message.replace(/^[A-Z_]+: /, '') }
     return { ok: false, reason: 'malformed op: envelope does not decode' }
   }
+  if (nestsDeeperThan(env.body, MAX_OP_DEPTH)) return { ok: false, reason: `malformed op: body nests deeper than ${MAX_OP_DEPTH} levels` }
   let op: unknown
   try {
     op = JSON.parse(b4a.toString(env.body, 'utf8'))
   } catch {
     return { ok: false, reason: 'malformed op: body is not JSON' }
   }
-  if (!b4a.equals(canonicalBytes(op), env.body)) return { ok: false, reason: 'malformed op: body is not canonical JSON (RFC 8785)' }
-  const signer = (op as { signer?: unknown } | null)?.signer
-  if (!isDidKey(signer)) return { ok: false, reason: 'malformed op: signer is not a did:key' }
-  let publicKey: Uint8Array
+  // JSON.parse accepts what has no canonical form (1e400 parses to Infinity, "\ud800" to a lone
+  // surrogate) and canonicalize throws on those: that is a refusal, never an exception out of apply
+  let canonical: Uint8Array
   try {
-    publicKey = didToPublicKey(signer)
+    canonical = canonicalBytes(op)
   } catch {
-    return { ok: false, reason: 'malformed op: signer is not an Ed25519 did:key' }
+    return { ok: false, reason: 'malformed op: body has no canonical JSON form (RFC 8785)' }
   }
+  if (!b4a.equals(canonical, env.body)) return { ok: false, reason: 'malformed op: body is not canonical JSON (RFC 8785)' }
+  const publicKey = signerKey((op as { signer?: unknown } | null)?.signer)
+  if (publicKey === null) return { ok: false, reason: 'malformed op: signer is not a did:key' }
   if (!verify(signedMessage(bookKey, env.body), env.signature, publicKey)) return { ok: false, reason: 'bad signature: op is not signed by its signer for this book' }
   return { ok: true, op, body: env.body }
 }
