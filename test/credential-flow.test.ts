@@ -12,6 +12,8 @@ import { Holder } from '../core/services/holder.ts'
 import type { GrowrNode } from '../core/node.ts'
 import type { Identity } from '../core/identity/keyfile.ts'
 import type { VerifiableCredential } from '../core/credentials/vc.ts'
+import type { EligibilityResult } from '../core/services/verification.ts'
+import type { DidKey } from '../core/identity/did-key.ts'
 import type { Assertion } from 'brittle'
 
 async function withServices (t: Assertion, nodes: GrowrNode[], announce: boolean[]) {
@@ -73,17 +75,18 @@ test('credentials - a borrower gets credentials from an issuer node, proves elig
   t.ok(check.reasons.some((r) => /credit rating/i.test(r) && /\bB\b/.test(r)), `reason names the rating: ${check.reasons.join(' | ')}`)
   t.alike(Holder.typesFor(strict), ['CreditScoreCredential'], 'only the credit score would be disclosed for the strict project')
 
-  // replay and cross-project use of one presentation are refused
+  // replay and cross-project use of one presentation are refused, over the peers' connection
   const bookHex = b4a.toString(book.key, 'hex')
-  const verifier = so.verification!
-  const { challenge, domain } = await verifier.challenge(bookHex, projectA, borrower.did)
+  const rpc = sb.rpc!
+  const { challenge, domain } = await rpc.request(orig.did as DidKey, 'vp/challenge', { book: bookHex, projectId: projectA }) as { challenge: string; domain: string }
   const credentials = sb.wallet!.list() as VerifiableCredential[]
   const vp = createPresentation({ holder: borrower.identity as Identity, credentials, challenge, domain, now: Date.now() })
-  t.is((await verifier.verify(bookHex, projectA, vp, borrower.did)).eligible, true, 'first use is accepted')
-  const replay = await verifier.verify(bookHex, projectA, vp, borrower.did)
+  const present = async (projectId: string) => await rpc.request(orig.did as DidKey, 'vp/verify', { book: bookHex, projectId, presentation: vp }) as EligibilityResult
+  t.is((await present(projectA)).eligible, true, 'first use is accepted')
+  const replay = await present(projectA)
   t.is(replay.eligible, false)
   t.is(replay.problems[0].code, 'CHALLENGE_MISMATCH', 'the same presentation again is a replay')
-  const other = await verifier.verify(bookHex, projectB, vp, borrower.did)
+  const other = await present(projectB)
   t.is(other.problems[0].code, 'DOMAIN_MISMATCH', 'a presentation for project A does not count for project B')
 
   // an application without an attestation, written straight to the book, is refused by apply
