@@ -88,6 +88,8 @@ test('credentials - a borrower gets credentials from an issuer node, proves elig
   t.is(replay.problems[0].code, 'CHALLENGE_MISMATCH', 'the same presentation again is a replay')
   const other = await present(projectB)
   t.is(other.problems[0].code, 'DOMAIN_MISMATCH', 'a presentation for project A does not count for project B')
+  for (let i = 0; i < 16; i++) await so.verification!.challenge(bookHex, projectA, 'did:key:z6MkFlooder')
+  await t.exception(so.verification!.challenge(bookHex, projectA, 'did:key:z6MkFlooder'), /too many open challenges/, 'open challenges per holder are bounded')
 
   // an application without an attestation, written straight to the book, is refused by apply
   const direct = await bb.act([{ type: 'loan/apply', loanId: newId(), projectId: projectA, amount: 60_000, currency: 'EUR', months: 6, purpose: '' }])

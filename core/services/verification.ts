@@ -45,6 +45,9 @@ export function presentationDomain (bookKeyHex: string, projectId: string): stri
 interface Pending { book: string; projectId: string; holder: string; expires: number }
 
 const CHALLENGE_TTL_MS = 10 * 60 * 1000
+// open challenges are held in memory: bound them so a peer asking in a loop cannot exhaust it
+const MAX_PENDING = 10_000
+const MAX_PENDING_PER_HOLDER = 16
 
 export class VerificationService {
   private readonly identity: { did: DidKey; secretKey: Uint8Array }
@@ -83,7 +86,12 @@ export class VerificationService {
   async challenge (bookKeyHex: string, projectId: string, holder: string): Promise<{ challenge: string; domain: string }> {
     await this.project(bookKeyHex, projectId)
     const now = this.now()
-    for (const [c, p] of this.pending) if (p.expires < now) this.pending.delete(c)
+    let mine = 0
+    for (const [c, p] of this.pending) {
+      if (p.expires < now) this.pending.delete(c)
+      else if (p.holder === holder) mine++
+    }
+    if (mine >= MAX_PENDING_PER_HOLDER || this.pending.size >= MAX_PENDING) throw GrowrError.TIMEOUT('this verifier has too many open challenges; present or wait a few minutes and ask again')
     const buf = b4a.alloc(32)
     sodium.randombytes_buf(buf)
     const challenge = b4a.toString(buf, 'hex')
