@@ -52,6 +52,8 @@ test('credentials - a borrower gets credentials from an issuer node, proves elig
   await api.borrower['vc.request']({ issuer: issuer.did, type: 'IncomeCredential' })
   await api.borrower['vc.request']({ issuer: issuer.did, type: 'CreditScoreCredential' })
   t.is((await api.borrower['vc.list']({})).length, 3, 'three credentials in her SSCR')
+  t.is((await api.borrower['vc.request']({ issuer: issuer.did, type: 'KycCredential' })).id, kyc.id, 'asking again returns the same credential')
+  t.is((await api.issuer['vc.issued']({})).length, 3, 'and issues nothing new')
   await t.exception(api.borrower['vc.request']({ issuer: issuer.did, type: 'AgeOverCredential' }), /no verified AgeOverCredential record/, 'the issuer refuses what it has not checked')
 
   const invite = await orig.createInvite(book.topic, 'borrower')
@@ -101,6 +103,9 @@ test('credentials - a borrower gets credentials from an issuer node, proves elig
   const revoked = await api.borrower['eligibility.check']({ book: bb.topic, project: projectA })
   t.is(revoked.eligible, false, 'a revoked KYC credential no longer makes her eligible')
   t.ok(revoked.problems.some((p) => p.code === 'REVOKED'), 'the reason is the revocation')
+  const renewed = await api.borrower['vc.request']({ issuer: issuer.did, type: 'KycCredential' })
+  t.not(renewed.id, kyc.id, 'a revoked credential is replaced on the next request')
+  t.is((await api.borrower['eligibility.check']({ book: bb.topic, project: projectA })).eligible, true, 'and she is eligible again')
 
   const hashes = await converge([book, bb])
   t.is(hashes[1], hashes[0], 'views converge')

@@ -22,6 +22,8 @@ import type { StatusRegistry } from './status-registry.ts'
 import type { PeerRpc } from '../network/peer-rpc.ts'
 
 export interface IssuedRecord { id: string; type: CredentialType; subject: string; statusIndex: number | null; issuedAt: number; revoked: boolean }
+interface Enrollment { claims: Record<string, unknown>; validUntil?: string; at: number; issued?: VerifiableCredential }
+
 export interface IssueRequest { type: string; subject: string; claims: Record<string, unknown>; validUntil?: string }
 
 export class IssuingService {
@@ -45,9 +47,16 @@ export class IssuingService {
     rpc.respond('vc/request', async (req, from) => {
       const { type } = (req ?? {}) as { type?: unknown }
       if (!isCredentialType(type)) throw GrowrError.BAD_ARGUMENT(`unknown credential type ${String(type).slice(0, 60)}`)
-      const node = await this.local.get<{ claims: Record<string, unknown>; validUntil?: string }>(`issuer/enrolled/${from}/${type}`)
+      const key = `issuer/enrolled/${from}/${type}`
+      const node = await this.local.get<Enrollment>(key)
       if (!node) throw GrowrError.NOT_FOUND(`this issuer has no verified ${type} record for ${from}: complete its check with the issuer first`)
-      return await this.issue({ type, subject: from, claims: node.value.claims, validUntil: node.value.validUntil })
+      // asking again returns the same credential while it stands, so requests in a loop cannot
+      // use up the status list's indices
+      const last = node.value.issued
+      if (last && !(await this.local.get<IssuedRecord>(`issuer/issued/${last.id}`))?.value.revoked && !(last.validUntil && Date.parse(last.validUntil) <= this.now())) return last
+      const vc = await this.issue({ type, subject: from, claims: node.value.claims, validUntil: node.value.validUntil })
+      await this.local.put(key, { ...node.value, issued: vc })
+      return vc
     })
     rpc.respond('vc/collect', async (_req, from) => await this.collect(from))
   }
