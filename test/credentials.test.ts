@@ -1,5 +1,4 @@
 import test from 'brittle'
-import type { Assertion } from 'brittle'
 import fs from 'node:fs'
 import { createHash } from 'node:crypto'
 import b4a from 'b4a'
@@ -14,6 +13,7 @@ import { issueAttestation, checkAttestation } from '../core/credentials/attestat
 import { encodeStatusList, statusEntry, statusListCredential, checkStatusAgainst } from '../core/credentials/bitstring-status-list.ts'
 import { CREDENTIAL_TYPES } from '../core/credentials/catalogue.ts'
 import type { CredentialType } from '../core/credentials/catalogue.ts'
+import { throwsCode } from './helpers/assert.ts'
 
 type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -64,14 +64,6 @@ function clone<T> (v: T): T {
   return JSON.parse(JSON.stringify(v)) as T
 }
 
-function throwsCode (t: Assertion, fn: () => unknown, code: string, msg: string): void {
-  try {
-    fn()
-    t.fail(`${msg}: expected ${code}, nothing thrown`)
-  } catch (err) {
-    t.is((err as { code?: string }).code, code, msg)
-  }
-}
 
 // Every leaf string of a JSON value, with a setter that replaces it in a given copy.
 function leafStrings (value: unknown, path: Array<string | number> = []): Array<Array<string | number>> {

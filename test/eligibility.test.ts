@@ -14,6 +14,7 @@ import type { Criterion } from '../core/services/criteria.ts'
 import { factsFrom } from '../core/credentials/catalogue.ts'
 import type { FactValue } from '../core/credentials/catalogue.ts'
 import type { EligibilityRule } from '../books/ops/types.ts'
+import { throwsCode } from './helpers/assert.ts'
 
 const criteria: Criterion[] = [
   { fact: 'kycStatus', operator: 'equal', value: 'verified' },
@@ -55,14 +56,6 @@ const good: Record<string, FactValue> = {
   loansDefaulted: 0
 }
 
-function throwsCode (t: { is: Function, fail: Function }, fn: () => unknown, code: string, msg: string): void {
-  try {
-    fn()
-    t.fail(`${msg}: expected ${code}, nothing thrown`)
-  } catch (err) {
-    t.is((err as { code?: string }).code, code, msg)
-  }
-}
 
 test('six criteria met: eligible, the unused alternative gives no reason', async (t) => {
   const out = await evaluateEligibility(sixCriteria(), good, { currency: 'KES' })

@@ -15,6 +15,7 @@ import {
 } from '../core/identity/did-key.ts'
 import { createIdentity, loadIdentity, hasIdentity } from '../core/identity/keyfile.ts'
 import { defaultStorageDir, resolveStorageDir } from '../core/storage-dir.ts'
+import { throwsCode } from './helpers/assert.ts'
 
 type T = { is: Function, ok: Function, fail: Function, teardown: Function }
 
@@ -24,14 +25,6 @@ function tmpDir (t: T): string {
   return dir
 }
 
-function throwsCode (t: T, fn: () => unknown, code: string, msg: string): void {
-  try {
-    fn()
-    t.fail(`${msg}: expected ${code}, nothing thrown`)
-  } catch (err) {
-    t.is((err as { code?: string }).code, code, msg)
-  }
-}
 
 const vector = JSON.parse(fs.readFileSync(
   new URL('../../shared/vectors/vc-di-eddsa/keyPair.json', import.meta.url), 'utf8'

@@ -10,22 +10,7 @@ import { didTopic } from '../core/network/did-topic.ts'
 import { generateKeyPair } from '../core/identity/keys.ts'
 import { publicKeyToDid, type DidKey } from '../core/identity/did-key.ts'
 import { GrowrError } from '../core/errors.ts'
-import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
-
-// local copies of helpers/net.ts's tmpDir/seed: importing it would load the whole node
-function tmpDir (t: Assertion): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'growr-rpc-'))
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
-
-function seed (n: number): Uint8Array {
-  const s = new Uint8Array(32)
-  s[0] = n + 1
-  return s
-}
+import { seed, tmpDir } from './helpers/net.ts'
 
 interface Who { did: DidKey; secretKey: Uint8Array }
 interface Peer { who: Who; swarm: Hyperswarm; store: Corestore; rpc: PeerRpc | null }

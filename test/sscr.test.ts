@@ -1,6 +1,5 @@
 import test from 'brittle'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import b4a from 'b4a'
 import { generateKeyPair } from '../core/identity/keys.ts'
@@ -9,6 +8,8 @@ import { loadIdentity, createIdentity } from '../core/identity/keyfile.ts'
 import { Sscr, type StoredCredential, type SscrChange } from '../core/sscr/wallet.ts'
 import { createBackup, openBackup, restoreBackup } from '../core/sscr/backup.ts'
 import { createConsent, verifyConsent, CustodialVault, type CustodyConsent } from '../core/sscr/custody.ts'
+import { rejectsCode } from './helpers/assert.ts'
+import { tmpDir } from './helpers/net.ts'
 
 type T = { is: Function, ok: Function, fail: Function, teardown: Function }
 
@@ -16,11 +17,6 @@ const MARKER = 'ZEBRA-MARKER-7731'
 const DAY = 24 * 3600 * 1000
 const NOW = Date.parse('2025-06-01T00:00:00Z')
 
-function tmpDir (t: T): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'growr-sscr-'))
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
 
 function makeIdentity () {
   const { publicKey, secretKey } = generateKeyPair()
@@ -68,14 +64,6 @@ function assertAbsent (t: T, bytes: Buffer, needles: string[]): void {
   }
 }
 
-async function throwsCode (t: T, fn: () => unknown, code: string, msg: string): Promise<void> {
-  try {
-    await fn()
-    t.fail(`${msg}: expected ${code}, nothing thrown`)
-  } catch (err) {
-    t.is((err as { code?: string }).code, code, `${msg} (${(err as Error).message})`)
-  }
-}
 
 test('wallet: nothing readable on disk, reopen gives the same credentials', async (t) => {
   const dir = tmpDir(t)
@@ -100,11 +88,11 @@ test('wallet: nothing readable on disk, reopen gives the same credentials', asyn
   mutable.credentialSubject.community = 'changed'
   t.is(w.get(cred.id)!.credentialSubject.community, MARKER, 'get returns a copy')
 
-  await throwsCode(t, () => w.add(vc(makeIdentity().did, 'KycCredential', { kycStatus: 'verified' })), 'BAD_ARGUMENT', 'someone else\'s credential refused')
-  await throwsCode(t, () => w.add({ id: 'x' } as unknown as StoredCredential), 'BAD_ARGUMENT', 'malformed credential refused')
+  await rejectsCode(t, () => w.add(vc(makeIdentity().did, 'KycCredential', { kycStatus: 'verified' })), 'BAD_ARGUMENT', 'someone else\'s credential refused')
+  await rejectsCode(t, () => w.add({ id: 'x' } as unknown as StoredCredential), 'BAD_ARGUMENT', 'malformed credential refused')
   t.is(w.size, 2, 'refused credentials not stored')
   await w.close()
-  await throwsCode(t, () => w.list(), 'BAD_ARGUMENT', 'closed wallet refuses use')
+  await rejectsCode(t, () => w.list(), 'BAD_ARGUMENT', 'closed wallet refuses use')
 
   const file = path.join(dir, 'sscr', 'wallet.bin')
   t.is(fs.statSync(file).mode & 0o777, 0o600, 'wallet.bin is 0600')
@@ -140,23 +128,23 @@ test('wallet: tampering, another identity and an unknown version are refused', a
   const original = fs.readFileSync(file)
 
   const other = new Sscr({ dir, identity: makeIdentity() })
-  await throwsCode(t, () => other.ready(), 'BAD_ARGUMENT', 'another identity cannot open it')
+  await rejectsCode(t, () => other.ready(), 'BAD_ARGUMENT', 'another identity cannot open it')
   t.ok(other.closed || other.closing !== null, 'failed open leaves it closed')
 
   const tampered = Buffer.from(original)
   tampered[tampered.length - 5] ^= 0x01
   fs.writeFileSync(file, tampered)
-  await throwsCode(t, () => new Sscr({ dir, identity: holder }).ready(), 'BAD_ARGUMENT', 'one flipped ciphertext byte')
+  await rejectsCode(t, () => new Sscr({ dir, identity: holder }).ready(), 'BAD_ARGUMENT', 'one flipped ciphertext byte')
 
   const nonce = Buffer.from(original)
   nonce[10] ^= 0x80
   fs.writeFileSync(file, nonce)
-  await throwsCode(t, () => new Sscr({ dir, identity: holder }).ready(), 'BAD_ARGUMENT', 'one flipped nonce byte')
+  await rejectsCode(t, () => new Sscr({ dir, identity: holder }).ready(), 'BAD_ARGUMENT', 'one flipped nonce byte')
 
   const version = Buffer.from(original)
   version[6] = 2
   fs.writeFileSync(file, version)
-  await throwsCode(t, () => new Sscr({ dir, identity: holder }).ready(), 'UNSUPPORTED_VERSION', 'unknown version')
+  await rejectsCode(t, () => new Sscr({ dir, identity: holder }).ready(), 'UNSUPPORTED_VERSION', 'unknown version')
 
   fs.writeFileSync(file, original)
   const ok = new Sscr({ dir, identity: holder })
@@ -208,15 +196,15 @@ test('backup: round trip into a fresh dir; wrong passphrase; tampering; version'
 
   assertAbsent(t, Buffer.from(backup), [MARKER, holder.did, b4a.toString(holder.secretKey, 'hex')])
 
-  await throwsCode(t, () => openBackup(backup, 'wrong horse'), 'BAD_PASSPHRASE', 'wrong passphrase')
-  await throwsCode(t, () => openBackup(backup, ''), 'BAD_PASSPHRASE', 'empty passphrase')
+  await rejectsCode(t, () => openBackup(backup, 'wrong horse'), 'BAD_PASSPHRASE', 'wrong passphrase')
+  await rejectsCode(t, () => openBackup(backup, ''), 'BAD_PASSPHRASE', 'empty passphrase')
   const flipped = b4a.from(backup)
   flipped[flipped.length - 1] ^= 1
-  await throwsCode(t, () => openBackup(flipped, 'correct horse'), 'BAD_PASSPHRASE', 'tampered ciphertext')
+  await rejectsCode(t, () => openBackup(flipped, 'correct horse'), 'BAD_PASSPHRASE', 'tampered ciphertext')
   const v2 = b4a.from(backup)
   v2[6] = 9
-  await throwsCode(t, () => openBackup(v2, 'correct horse'), 'UNSUPPORTED_VERSION', 'unknown version')
-  await throwsCode(t, () => openBackup(b4a.from('not a backup at all'), 'x'), 'BAD_ARGUMENT', 'not a backup')
+  await rejectsCode(t, () => openBackup(v2, 'correct horse'), 'UNSUPPORTED_VERSION', 'unknown version')
+  await rejectsCode(t, () => openBackup(b4a.from('not a backup at all'), 'x'), 'BAD_ARGUMENT', 'not a backup')
 
   const opened = openBackup(backup, 'correct horse')
   t.is(opened.identity.did, holder.did)
@@ -224,7 +212,7 @@ test('backup: round trip into a fresh dir; wrong passphrase; tampering; version'
   t.alike(opened.credentials, creds)
 
   const dest = path.join(tmpDir(t), 'fresh')
-  await throwsCode(t, () => restoreBackup(dest, backup, 'wrong horse'), 'BAD_PASSPHRASE', 'restore with wrong passphrase')
+  await rejectsCode(t, () => restoreBackup(dest, backup, 'wrong horse'), 'BAD_PASSPHRASE', 'restore with wrong passphrase')
   t.absent(fs.existsSync(path.join(dest, 'identity.json')), 'nothing written on a wrong passphrase')
 
   const did = await restoreBackup(dest, backup, 'correct horse', { identityPassphrase: 'device pin' })
@@ -237,10 +225,10 @@ test('backup: round trip into a fresh dir; wrong passphrase; tampering; version'
   t.alike(restored.list(), creds, 'wallet restored')
   await restored.close()
 
-  await throwsCode(t, () => restoreBackup(dest, backup, 'correct horse'), 'IDENTITY_EXISTS', 'refuses a dir with an identity')
+  await rejectsCode(t, () => restoreBackup(dest, backup, 'correct horse'), 'IDENTITY_EXISTS', 'refuses a dir with an identity')
   const other = tmpDir(t)
   createIdentity(other)
-  await throwsCode(t, () => restoreBackup(other, backup, 'correct horse'), 'IDENTITY_EXISTS', 'refuses another identity\'s dir')
+  await rejectsCode(t, () => restoreBackup(other, backup, 'correct horse'), 'IDENTITY_EXISTS', 'refuses another identity\'s dir')
 })
 
 test('custody: consent, enroll, open, release', async (t) => {
@@ -266,18 +254,18 @@ test('custody: consent, enroll, open, release', async (t) => {
 
   const mallory = makeIdentity()
   const forged: CustodyConsent = { ...createConsent({ holder: mallory, custodian: custodian.did, now: NOW }), holder: holder.did }
-  await throwsCode(t, () => vault.enroll({ backup, passphrase: 'hand-over', consent: forged, now: NOW }), 'BAD_ARGUMENT', 'forged consent refused')
+  await rejectsCode(t, () => vault.enroll({ backup, passphrase: 'hand-over', consent: forged, now: NOW }), 'BAD_ARGUMENT', 'forged consent refused')
   const malloryOwn = createConsent({ holder: mallory, custodian: custodian.did, now: NOW })
-  await throwsCode(t, () => vault.enroll({ backup, passphrase: 'hand-over', consent: malloryOwn, now: NOW }), 'BAD_ARGUMENT', 'consent of someone else than the backup\'s identity refused')
+  await rejectsCode(t, () => vault.enroll({ backup, passphrase: 'hand-over', consent: malloryOwn, now: NOW }), 'BAD_ARGUMENT', 'consent of someone else than the backup\'s identity refused')
   const elsewhere = createConsent({ holder, custodian: makeIdentity().did, now: NOW })
-  await throwsCode(t, () => vault.enroll({ backup, passphrase: 'hand-over', consent: elsewhere, now: NOW }), 'BAD_ARGUMENT', 'consent for another custodian refused')
-  await throwsCode(t, () => vault.enroll({ backup, passphrase: 'hand-over', consent, now: NOW + 60 * DAY }), 'BAD_ARGUMENT', 'expired consent refused')
-  await throwsCode(t, () => vault.enroll({ backup, passphrase: 'nope', consent, now: NOW }), 'BAD_PASSPHRASE', 'wrong backup passphrase')
+  await rejectsCode(t, () => vault.enroll({ backup, passphrase: 'hand-over', consent: elsewhere, now: NOW }), 'BAD_ARGUMENT', 'consent for another custodian refused')
+  await rejectsCode(t, () => vault.enroll({ backup, passphrase: 'hand-over', consent, now: NOW + 60 * DAY }), 'BAD_ARGUMENT', 'expired consent refused')
+  await rejectsCode(t, () => vault.enroll({ backup, passphrase: 'nope', consent, now: NOW }), 'BAD_PASSPHRASE', 'wrong backup passphrase')
   t.alike(vault.list(), [], 'nothing enrolled by refused attempts')
   t.alike(fs.readdirSync(path.join(custodianDir, 'custody')), [], 'no leftovers from refused attempts')
 
   t.is(await vault.enroll({ backup, passphrase: 'hand-over', consent, now: NOW }), holder.did)
-  await throwsCode(t, () => vault.enroll({ backup, passphrase: 'hand-over', consent, now: NOW }), 'IDENTITY_EXISTS', 'enrolling twice refused')
+  await rejectsCode(t, () => vault.enroll({ backup, passphrase: 'hand-over', consent, now: NOW }), 'IDENTITY_EXISTS', 'enrolling twice refused')
   t.alike(vault.list(), [holder.did])
 
   const session = await vault.open(holder.did, NOW + DAY)
@@ -288,14 +276,14 @@ test('custody: consent, enroll, open, release', async (t) => {
   session.wallet.add(extra)
   await session.wallet.close()
 
-  await throwsCode(t, () => vault.open(holder.did, NOW + 31 * DAY), 'OP_REJECTED', 'open refused once the consent expired')
-  await throwsCode(t, () => vault.open(makeIdentity().did, NOW), 'NOT_FOUND', 'unknown holder')
+  await rejectsCode(t, () => vault.open(holder.did, NOW + 31 * DAY), 'OP_REJECTED', 'open refused once the consent expired')
+  await rejectsCode(t, () => vault.open(makeIdentity().did, NOW), 'NOT_FOUND', 'unknown holder')
 
   assertAbsent(t, allBytes(custodianDir), [MARKER, cred.id, ISSUER, holder.did, b4a.toString(holder.secretKey, 'hex'), b4a.toString(holder.secretKey.subarray(0, 32), 'hex')])
 
   const other = new CustodialVault({ dir: custodianDir, identity: makeIdentity() })
   await other.ready()
-  await throwsCode(t, () => other.list(), 'BAD_ARGUMENT', 'another custodian cannot read the records')
+  await rejectsCode(t, () => other.list(), 'BAD_ARGUMENT', 'another custodian cannot read the records')
   await other.close()
 
   const open2 = await vault.open(holder.did, NOW + 2 * DAY)
@@ -303,7 +291,7 @@ test('custody: consent, enroll, open, release', async (t) => {
   t.ok(open2.wallet.closed, 'release closed the handed-out wallet')
   t.alike(vault.list(), [], 'custodial copy gone')
   t.alike(fs.readdirSync(path.join(custodianDir, 'custody')), [], 'custody dir emptied')
-  await throwsCode(t, () => vault.open(holder.did, NOW), 'NOT_FOUND', 'released holder is gone')
+  await rejectsCode(t, () => vault.open(holder.did, NOW), 'NOT_FOUND', 'released holder is gone')
 
   const home = path.join(tmpDir(t), 'home')
   t.is(await restoreBackup(home, returned, 'take it back'), holder.did)

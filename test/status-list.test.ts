@@ -1,5 +1,4 @@
 import test from 'brittle'
-import type { Assertion } from 'brittle'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import b4a from 'b4a'
 import { generateKeyPair } from '../core/identity/keys.ts'
@@ -8,6 +7,7 @@ import { verifyCredential } from '../core/credentials/vc.ts'
 import {
   MIN_STATUS_LIST_BITS, MAX_STATUS_LIST_BITS, encodeStatusList, isSet, statusEntry, statusListCredential, checkStatusAgainst
 } from '../core/credentials/bitstring-status-list.ts'
+import { rejectsCode, throwsCode } from './helpers/assert.ts'
 
 const NOW = Date.parse('2026-11-21T10:00:00Z')
 const LIST_ID = 'https://issuer.example/status/7'
@@ -24,23 +24,7 @@ const OTHER = party(12)
 const SPEC_EXAMPLE_LIST = 'uH4sIAAAAAAAAA-3BMQEAAADCoPVPbQwfoAAAAAAAAAAAAAAAAAAAAIC3AYbSVKsAQAAA'
 const FOREIGN_LIST_BIT_2 = 'uH4sIAAAAAAAC_-3BIQEAAAACIKf4f6UzLEADAAAAAAAAAAAAAAAAAAAAvA1-s-l1AEAAAA'
 
-async function rejects (t: Assertion, p: Promise<unknown>, code: string, msg: string): Promise<void> {
-  try {
-    await p
-    t.fail(`${msg}: expected ${code}, nothing thrown`)
-  } catch (err) {
-    t.is((err as { code?: string }).code, code, msg)
-  }
-}
 
-function throwsCode (t: Assertion, fn: () => unknown, code: string, msg: string): void {
-  try {
-    fn()
-    t.fail(`${msg}: expected ${code}, nothing thrown`)
-  } catch (err) {
-    t.is((err as { code?: string }).code, code, msg)
-  }
-}
 
 const revoked = [0, 7, 8, 1000, MIN_STATUS_LIST_BITS - 1]
 
@@ -73,16 +57,16 @@ test('lists encoded elsewhere decode the same way', async (t) => {
 })
 
 test('bad lengths, indices and encodings throw BAD_ARGUMENT', async (t) => {
-  await rejects(t, encodeStatusList([], MIN_STATUS_LIST_BITS - 8), 'BAD_ARGUMENT', 'shorter than the spec minimum')
-  await rejects(t, encodeStatusList([], MIN_STATUS_LIST_BITS + 1), 'BAD_ARGUMENT', 'not whole bytes')
-  await rejects(t, encodeStatusList([], MAX_STATUS_LIST_BITS + 8), 'BAD_ARGUMENT', 'over the maximum')
-  await rejects(t, encodeStatusList([MIN_STATUS_LIST_BITS]), 'BAD_ARGUMENT', 'index past the end')
-  await rejects(t, encodeStatusList([-1]), 'BAD_ARGUMENT', 'negative index')
-  await rejects(t, encodeStatusList([1.5]), 'BAD_ARGUMENT', 'fractional index')
+  await rejectsCode(t, encodeStatusList([], MIN_STATUS_LIST_BITS - 8), 'BAD_ARGUMENT', 'shorter than the spec minimum')
+  await rejectsCode(t, encodeStatusList([], MIN_STATUS_LIST_BITS + 1), 'BAD_ARGUMENT', 'not whole bytes')
+  await rejectsCode(t, encodeStatusList([], MAX_STATUS_LIST_BITS + 8), 'BAD_ARGUMENT', 'over the maximum')
+  await rejectsCode(t, encodeStatusList([MIN_STATUS_LIST_BITS]), 'BAD_ARGUMENT', 'index past the end')
+  await rejectsCode(t, encodeStatusList([-1]), 'BAD_ARGUMENT', 'negative index')
+  await rejectsCode(t, encodeStatusList([1.5]), 'BAD_ARGUMENT', 'fractional index')
 
   const list = await encodeStatusList([3])
-  await rejects(t, isSet(list, MIN_STATUS_LIST_BITS), 'BAD_ARGUMENT', 'read past the end')
-  await rejects(t, isSet(list, -1), 'BAD_ARGUMENT', 'negative read')
+  await rejectsCode(t, isSet(list, MIN_STATUS_LIST_BITS), 'BAD_ARGUMENT', 'read past the end')
+  await rejectsCode(t, isSet(list, -1), 'BAD_ARGUMENT', 'negative read')
   const short = 'u' + gzipSync(b4a.alloc(100)).toString('base64url')
   const huge = 'u' + gzipSync(b4a.alloc(MAX_STATUS_LIST_BITS / 8 + 1)).toString('base64url')
   for (const [name, bad] of [
@@ -91,7 +75,7 @@ test('bad lengths, indices and encodings throw BAD_ARGUMENT', async (t) => {
     ['shorter than 131072 bits', short], ['longer than the maximum', huge], ['empty gzip', 'uH4sIAAAAAAAA_wMAAAAAAAAAAAA'],
     ['far too long', 'u' + 'A'.repeat(300_000)], ['not a string', 42]
   ] as Array<[string, string]>) {
-    await rejects(t, isSet(bad, 0), 'BAD_ARGUMENT', name)
+    await rejectsCode(t, isSet(bad, 0), 'BAD_ARGUMENT', name)
   }
 })
 
