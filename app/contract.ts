@@ -288,11 +288,10 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
     },
     async 'vc.verify' (a) {
       await services.ready()
-      const trusted = a.book ? await bookOf({ book: a.book }).view.trustedIssuers() : null
       return await verifyCredential(a.credential, {
         now: Date.now(),
         verificationKey: a.verificationKey,
-        trustedIssuers: trusted ? (type, issuer) => (trusted[type] ?? []).includes(issuer) : undefined,
+        trustedIssuers: await trustedIssuersOf(a.book),
         checkStatus: services.resolver?.check
       })
     },
@@ -313,12 +312,11 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
     },
     async 'vp.verify' (a) {
       await services.ready()
-      const trusted = a.book ? await bookOf({ book: a.book }).view.trustedIssuers() : null
       return await verifyPresentation(a.presentation, {
         challenge: a.challenge,
         domain: a.domain,
         now: Date.now(),
-        trustedIssuers: trusted ? (type, issuer) => (trusted[type] ?? []).includes(issuer) : undefined,
+        trustedIssuers: await trustedIssuersOf(a.book),
         checkStatus: services.resolver?.check
       })
     },
@@ -334,6 +332,11 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
       const bytes = createBackup({ identity: node.identity as Identity, credentials, passphrase })
       return { backup: b4a.toString(bytes, 'base64'), credentials: credentials.length }
     }
+  }
+
+  /** The issuers a book accepts per credential type, as a verifier option; undefined without a book. */
+  async function trustedIssuersOf (book?: string): Promise<((type: string, issuer: string) => boolean) | undefined> {
+    return book ? await bookOf({ book }).view.issuerTrust() : undefined
   }
 
   function wallet () { return services.wallet as NonNullable<Services['wallet']> }

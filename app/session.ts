@@ -98,8 +98,9 @@ export class Session extends ReadyResource {
       case 'session.status': return this.status()
       case 'identity.create': {
         if (this.node) throw GrowrError.IDENTITY_EXISTS(`this node already has an identity in ${this.storage}`)
-        const id = createIdentity(this.storage, { passphrase: typeof p.passphrase === 'string' && p.passphrase ? p.passphrase : undefined })
-        await this.start(typeof p.passphrase === 'string' && p.passphrase ? p.passphrase : undefined)
+        const passphrase = typeof p.passphrase === 'string' && p.passphrase ? p.passphrase : undefined
+        const id = createIdentity(this.storage, { passphrase })
+        await this.start(passphrase)
         return { did: id.did }
       }
       case 'identity.restore': {

@@ -83,6 +83,12 @@ export class BookView {
     return out
   }
 
+  /** @returns whether the book accepts `issuer` for credentials of `type`: a verifier's trustedIssuers option */
+  async issuerTrust (): Promise<(type: string, issuer: string) => boolean> {
+    const trusted = await this.trustedIssuers()
+    return (type, issuer) => (trusted[type] ?? []).includes(issuer)
+  }
+
   /** @returns the verifiers whose eligibility attestations the book accepts: the originator and those it named */
   async trustedVerifiers (): Promise<string[]> {
     const meta = await this.meta()

@@ -20,6 +20,7 @@ export class RepaymentHistory {
   private readonly issuing: IssuingService
   private readonly did: DidKey
   private readonly watched = new Map<Book, () => void>()
+  private readonly queued = new Set<Book>()
   private running: Promise<void> = Promise.resolve()
 
   constructor (opts: { local: Hyperbee; issuing: IssuingService; did: DidKey }) {
@@ -31,7 +32,12 @@ export class RepaymentHistory {
   /** Starts watching `book`; only books this node's identity originates produce credentials. */
   watch (book: Book): void {
     if (this.watched.has(book)) return
-    const onupdate = () => { this.running = this.running.then(async () => { await this.scan(book) }).catch(safetyCatch) }
+    // a burst of updates needs one scan after it, not one per update
+    const onupdate = () => {
+      if (this.queued.has(book)) return
+      this.queued.add(book)
+      this.running = this.running.then(async () => { this.queued.delete(book); await this.scan(book) }).catch(safetyCatch)
+    }
     this.watched.set(book, onupdate)
     book.base.on('update', onupdate)
     onupdate()

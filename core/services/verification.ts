@@ -118,12 +118,11 @@ export class VerificationService {
       return refuse({ code: 'CHALLENGE_MISMATCH', message: 'this presentation answers no open challenge of this verifier: it was already used (a replay) or it expired' })
     }
 
-    const trusted = await book.view.trustedIssuers()
     const result = await verifyPresentation(presentation, {
       challenge,
       domain,
       now: this.now(),
-      trustedIssuers: (type, issuer) => (trusted[type] ?? []).includes(issuer),
+      trustedIssuers: await book.view.issuerTrust(),
       checkStatus: this.checkStatus
     })
     if (result.holder !== holder) return refuse({ code: 'HOLDER_MISMATCH', message: 'the presentation is signed for another holder than the one presenting it' })
