@@ -11,12 +11,12 @@ import type { Book } from '../books/book.ts'
 import type { AuditEntry, Distribution, Funding, Loan, Member, Payment, Project } from '../books/entities.ts'
 import type { BookSummary, Records, Sub } from '../books/view.ts'
 import type { OpInput, PaymentKind, ProjectTerms } from '../books/ops/types.ts'
-import { outstanding } from '../books/loan/machine.ts'
-import { newId } from '../books/book.ts'
+import { approveLoan, outstanding } from '../books/loan/machine.ts'
+import { attestationAtApproval } from '../books/loan/handlers.ts'
 import b4a from 'b4a'
 import type { Services } from '../core/services/services.ts'
 import type { EligibilityResult } from '../core/services/verification.ts'
-import type { IssuedRecord } from '../core/services/issuing.ts'
+import type { EnrollmentSummary, IssuedRecord } from '../core/services/issuing.ts'
 import { verifyCredential, type VerifiableCredential, type VerificationResult } from '../core/credentials/vc.ts'
 import { createPresentation, verifyPresentation, type PresentationResult, type VerifiablePresentation } from '../core/credentials/vp.ts'
 import { credentialTypeOf, isCredentialType, type CredentialType } from '../core/credentials/catalogue.ts'
@@ -41,9 +41,14 @@ export interface Contract {
   'project.list': { args: BookArg; result: Project[] }
   'funding.commit': { args: BookArg & { project: string; amount: number }; result: Acted }
   'loan.apply': { args: BookArg & { project: string; amount: number; months: number; purpose?: string }; result: Acted }
-  'loan.decide': { args: BookArg & { loan: string; action: 'approve' | 'reject' | 'withdraw' | 'default'; reason?: string }; result: Acted }
+  'loan.decide': { args: BookArg & { loan: string; action: 'approve' | 'reject' | 'withdraw' | 'default' | 'cancel'; reason?: string }; result: Acted }
+  'funding.cancel': { args: BookArg & { funding: string; reason?: string }; result: Acted }
+  'payment.dispute': { args: BookArg & { payment: string; reason: string }; result: Acted }
+  'payment.cancel': { args: BookArg & { payment: string; reason?: string }; result: Acted }
+  'clock.witness': { args: BookArg; result: { opId: string; status: 'accepted'; ts: number } }
   'loan.show': { args: BookArg & { loan: string }; result: Loan & { outstanding: number } }
   'loan.list': { args: BookArg; result: Loan[] }
+  'loan.applications': { args: BookArg; result: Application[] }
   'member.list': { args: BookArg; result: Member[] }
   'funding.list': { args: BookArg; result: Funding[] }
   'payment.list': { args: BookArg; result: Payment[] }
@@ -57,6 +62,8 @@ export interface Contract {
   'trust.list': { args: BookArg; result: { issuers: Record<string, string[]>; verifiers: string[] } }
   'vc.issue': { args: { type: string; subject: string; claims: Record<string, unknown>; validUntil?: string }; result: VerifiableCredential }
   'vc.enroll': { args: { type: string; subject: string; claims: Record<string, unknown>; validUntil?: string }; result: { subject: string; type: string } }
+  'vc.unenroll': { args: { type: string; subject: string }; result: { subject: string; type: string; revoked: string | null } }
+  'vc.enrolled': { args: Record<string, never>; result: EnrollmentSummary[] }
   'vc.request': { args: { issuer: string; type: string; timeoutMs?: number }; result: VerifiableCredential }
   'vc.import': { args: { credential: unknown }; result: CredentialSummary }
   'vc.list': { args: Record<string, never>; result: CredentialSummary[] }
@@ -69,6 +76,13 @@ export interface Contract {
   'eligibility.check': { args: BookArg & { project: string }; result: EligibilityResult }
   'backup.create': { args: { passphrase: string }; result: { backup: string; credentials: number } }
 }
+
+/**
+ * An application waiting for the originator's decision, with what `loan/approve` would do with it
+ * now: `approvable` comes from the same transition apply runs (books/loan/machine.ts approveLoan)
+ * against the verifiers the book trusts now; `approvalBlocker` says why not, in plain words.
+ */
+export type Application = Loan & { approvable: boolean; approvalBlocker: string | null }
 
 /** One credential of the SSCR as lists show it: no claims. */
 export interface CredentialSummary { id: string; type: string; issuer: string; validFrom: string; validUntil: string | null }
@@ -138,8 +152,9 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
       return { topic: (await node.acceptInvite(code, timeoutMs)).topic }
     },
     async 'project.create' (a) {
-      const projectId = newId()
-      return await act(bookOf(a), { type: 'project/create', projectId, terms: a.terms }, projectId)
+      const book = bookOf(a)
+      const projectId = book.newId()
+      return await act(book, { type: 'project/create', projectId, terms: a.terms }, projectId)
     },
     async 'project.update' (a) {
       const book = bookOf(a)
@@ -156,13 +171,13 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
     async 'funding.commit' (a) {
       const book = bookOf(a)
       const project = await waitFor(book, 'projects', a.project, a.timeoutMs, 'active')
-      const fundingId = newId()
+      const fundingId = book.newId()
       return await act(book, { type: 'funding/commit', fundingId, projectId: a.project, amount: amount(a.amount), currency: project.terms.currency }, fundingId)
     },
     async 'loan.apply' (a) {
       const book = bookOf(a)
       const project = await waitFor(book, 'projects', a.project, a.timeoutMs, 'active')
-      const loanId = newId()
+      const loanId = book.newId()
       if (!Number.isInteger(a.months)) throw GrowrError.BAD_ARGUMENT('--months must be a whole number of months')
       const input = { type: 'loan/apply' as const, loanId, projectId: a.project, amount: amount(a.amount), currency: project.terms.currency, months: a.months, purpose: a.purpose ?? '' }
       if (project.terms.eligibility.length === 0) return await act(book, input, loanId)
@@ -173,17 +188,61 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
     async 'loan.decide' (a) {
       const book = bookOf(a)
       await waitFor(book, 'loans', a.loan, a.timeoutMs)
-      const input = a.action === 'reject'
-        ? { type: 'loan/reject' as const, loanId: a.loan, reason: a.reason ?? '' }
+      const input = a.action === 'reject' || a.action === 'cancel'
+        ? { type: `loan/${a.action}` as const, loanId: a.loan, reason: a.reason ?? '' }
         : { type: `loan/${a.action}`, loanId: a.loan } as OpInput
-      if (!['approve', 'reject', 'withdraw', 'default'].includes(a.action)) throw GrowrError.BAD_ARGUMENT(`unknown loan action ${a.action}`)
+      if (!['approve', 'reject', 'withdraw', 'default', 'cancel'].includes(a.action)) throw GrowrError.BAD_ARGUMENT(`unknown loan action ${a.action}`)
       return await act(book, input, a.loan)
+    },
+    async 'funding.cancel' (a) {
+      const book = bookOf(a)
+      await waitFor(book, 'fundings', a.funding, a.timeoutMs)
+      return await act(book, { type: 'funding/cancel', fundingId: a.funding, reason: a.reason ?? '' }, a.funding)
+    },
+    async 'payment.dispute' (a) {
+      const book = bookOf(a)
+      if (typeof a.reason !== 'string' || !a.reason.trim()) throw GrowrError.BAD_ARGUMENT('a dispute needs a --reason the payer will read')
+      await waitFor(book, 'payments', a.payment, a.timeoutMs)
+      return await act(book, { type: 'payment/dispute', paymentId: a.payment, reason: a.reason }, a.payment)
+    },
+    async 'payment.cancel' (a) {
+      const book = bookOf(a)
+      await waitFor(book, 'payments', a.payment, a.timeoutMs)
+      return await act(book, { type: 'payment/cancel', paymentId: a.payment, reason: a.reason ?? '' }, a.payment)
+    },
+    async 'clock.witness' (a) {
+      const book = bookOf(a)
+      const [{ op, audit }] = await book.act([{ type: 'clock/witness' }])
+      if (audit.status !== 'accepted') throw GrowrError.OP_REJECTED(`clock/witness rejected: ${audit.reason}`)
+      return { opId: op.opId, status: 'accepted' as const, ts: op.ts }
     },
     async 'loan.show' (a) {
       const loan = await waitFor(bookOf(a), 'loans', a.loan, a.timeoutMs)
       return { ...loan, outstanding: outstanding(loan) }
     },
     async 'loan.list' (a) { return await bookOf(a).view.list('loans') },
+    async 'loan.applications' (a) {
+      const book = bookOf(a)
+      const trusted = await book.view.trustedVerifiers()
+      const out: Application[] = []
+      for (const loan of await book.view.list('loans')) {
+        if (loan.status !== 'applied') continue
+        const project = await book.view.get('projects', loan.projectId)
+        const now = Date.now()
+        const stale = project ? await attestationAtApproval(loan, project, b4a.toString(book.key, 'hex'), now) : null
+        const judged = !project
+          ? { ok: false as const, reason: `no project ${loan.projectId}` }
+          : stale ? { ok: false as const, reason: stale } : approveLoan(loan, project, trusted, now)
+        const e = loan.eligibility
+        const blocker = judged.ok
+          ? null
+          : e && !trusted.includes(e.verifier)
+            ? `attestation from an untrusted verifier ${e.verifier}: approval will be refused`
+            : judged.reason
+        out.push({ ...loan, approvable: judged.ok, approvalBlocker: blocker })
+      }
+      return out
+    },
     async 'member.list' (a) { return await bookOf(a).view.list('members') },
     async 'funding.list' (a) { return await bookOf(a).view.list('fundings') },
     async 'payment.list' (a) { return await bookOf(a).view.list('payments') },
@@ -200,7 +259,7 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
         else if (a.kind === 'disbursement') value = target.amount - ((await book.view.get('projects', target.projectId))?.terms.disbursementFee ?? 0)
         else if (a.kind === 'distribution') value = (target.entitled ?? 0) - (target.distributed ?? 0)
       }
-      const paymentId = newId()
+      const paymentId = book.newId()
       const acted = await act(book, { type: 'payment/record', paymentId, kind: a.kind, ref: a.ref, amount: amount(value), currency: target.currency, rail: 'manual', reference: a.reference ?? '' }, paymentId)
       return { ...acted, amount: value as number }
     },
@@ -216,7 +275,7 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
       if (!next) throw GrowrError.BAD_ARGUMENT('nothing is owed on this loan')
       const due = next.total - next.principalPaid - next.interestPaid
       const value = Math.min(due, outstanding(loan) - loan.pendingRepayment)
-      const paymentId = newId()
+      const paymentId = book.newId()
       const acted = await act(book, { type: 'payment/record', paymentId, kind: 'repayment', ref: a.loan, amount: amount(value, 'repayment'), currency: loan.currency, rail: 'manual', reference: a.reference ?? `instalment ${next.n}` }, paymentId)
       return { ...acted, amount: value, instalment: next.n }
     },
@@ -224,7 +283,7 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
       const book = bookOf(a)
       const owed = (await book.view.list('fundings')).filter((f) => f.entitled > f.distributed)
       if (owed.length === 0) return []
-      const inputs: OpInput[] = owed.map((f) => ({ type: 'payment/record', paymentId: newId(), kind: 'distribution', ref: f.fundingId, amount: f.entitled - f.distributed, currency: f.currency, rail: 'manual', reference: 'repayment distribution' }))
+      const inputs: OpInput[] = owed.map((f) => ({ type: 'payment/record', paymentId: book.newId(), kind: 'distribution', ref: f.fundingId, amount: f.entitled - f.distributed, currency: f.currency, rail: 'manual', reference: 'repayment distribution' }))
       const results = await book.act(inputs)
       return results.map((r, i) => {
         if (r.audit.status !== 'accepted') throw GrowrError.OP_REJECTED(`distribution rejected: ${r.audit.reason}`)
@@ -261,6 +320,14 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
       await services.ready()
       await issuing().enroll(a.subject, a.type, a.claims, a.validUntil)
       return { subject: a.subject, type: a.type }
+    },
+    async 'vc.unenroll' (a) {
+      await services.ready()
+      return await issuing().unenroll(a.subject, a.type)
+    },
+    async 'vc.enrolled' () {
+      await services.ready()
+      return await issuing().enrolled()
     },
     async 'vc.request' (a) {
       await services.ready()

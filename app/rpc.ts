@@ -1,6 +1,9 @@
 /**
  * The local control channel of a running node: newline-delimited JSON requests over a Unix
- * socket in the storage directory (mode 0600 directory, so only its owner can drive it).
+ * socket in the storage directory. The directory is 0700 and the socket 0600, so only their
+ * owner can drive the node; and a client talks only to a socket its own user owns, in a
+ * directory nobody else can write, because what it sends (a backup passphrase) must not reach
+ * a socket another local user planted.
  *   request  {"id":1,"method":"loan.apply","params":{...}}
  *   response {"id":1,"result":...} | {"id":1,"error":{"code":"...","message":"..."}}
  */
@@ -8,12 +11,17 @@ import net from 'node:net'
 import fs from 'node:fs'
 import path from 'node:path'
 import { GrowrError, type GrowrErrorCode } from '../core/errors.ts'
+import { checkSocket, securePrivateDir } from '../core/storage-dir.ts'
 import type { Handlers } from './contract.ts'
 
 export function socketPath (storage: string): string { return path.join(storage, 'growr.sock') }
 
-/** Serves `handlers` on the node's socket until the returned close() is called. */
+/**
+ * Serves `handlers` on the node's socket until the returned close() is called.
+ * @throws GrowrError STORAGE_UNSAFE when the storage directory is not private (storage-dir.ts)
+ */
 export async function serve (storage: string, handlers: Handlers): Promise<{ close (): Promise<void> }> {
+  securePrivateDir(storage)
   const file = socketPath(storage)
   fs.rmSync(file, { force: true }) // stale from a crash: the store lock already proved no other node runs here
   const server = net.createServer((sock) => {
@@ -55,11 +63,13 @@ export async function serve (storage: string, handlers: Handlers): Promise<{ clo
 /**
  * Calls one method on the node running at `storage`.
  * @returns null when no node is running there (so the caller may open the storage itself)
- * @throws GrowrError with the node's code when the method fails
+ * @throws GrowrError STORAGE_UNSAFE, before connecting, when the socket is a symlink, not a
+ *   socket, or owned by another user, or the directory is not private; otherwise GrowrError
+ *   with the node's code when the method fails
  */
 export async function call (storage: string, method: string, params: unknown): Promise<{ result: unknown } | null> {
   const file = socketPath(storage)
-  if (!fs.existsSync(file)) return null
+  if (!checkSocket(storage, file)) return null
   return await new Promise((resolve, reject) => {
     const sock = net.connect(file)
     let buf = ''

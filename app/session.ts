@@ -25,8 +25,13 @@ import { createHandlers, type Contract, type Handlers } from './contract.ts'
 /** Methods the session answers itself, before and after an identity exists. */
 export interface SessionMethods {
   'session.status': { args: Record<string, never>; result: { did: string | null; storage: string; runtime: 'bare' | 'node'; encrypted: boolean } }
+  /** `passphrase` encrypts the identity file at rest (else the host's GROWR_PASSPHRASE, if set) */
   'identity.create': { args: { passphrase?: string }; result: { did: string } }
-  'identity.restore': { args: { backup: string; passphrase: string }; result: { did: string } }
+  /**
+   * `passphrase` opens the backup; `identityPassphrase` encrypts the restored identity file at rest
+   * (else the host's GROWR_PASSPHRASE, if set), as `growr backup restore` does with GROWR_PASSPHRASE
+   */
+  'identity.restore': { args: { backup: string; passphrase: string; identityPassphrase?: string }; result: { did: string } }
 }
 
 /** Every request the core answers: the contract plus the session's own. */
@@ -98,7 +103,7 @@ export class Session extends ReadyResource {
       case 'session.status': return this.status()
       case 'identity.create': {
         if (this.node) throw GrowrError.IDENTITY_EXISTS(`this node already has an identity in ${this.storage}`)
-        const passphrase = typeof p.passphrase === 'string' && p.passphrase ? p.passphrase : undefined
+        const passphrase = this.identityPassphrase(p.passphrase)
         const id = createIdentity(this.storage, { passphrase })
         await this.start(passphrase)
         return { did: id.did }
@@ -106,8 +111,9 @@ export class Session extends ReadyResource {
       case 'identity.restore': {
         if (this.node) throw GrowrError.IDENTITY_EXISTS(`this node already has an identity in ${this.storage}`)
         if (typeof p.backup !== 'string' || typeof p.passphrase !== 'string') throw GrowrError.BAD_ARGUMENT('a backup file and its passphrase are needed')
-        const did = await restoreBackup(this.storage, b4a.from(p.backup, 'base64'), p.passphrase)
-        await this.start()
+        const identityPassphrase = this.identityPassphrase(p.identityPassphrase)
+        const did = await restoreBackup(this.storage, b4a.from(p.backup, 'base64'), p.passphrase, { identityPassphrase })
+        await this.start(identityPassphrase)
         return { did }
       }
     }
@@ -124,6 +130,16 @@ export class Session extends ReadyResource {
       const e = err as GrowrError
       return { id: req.id, error: { code: e.code ?? 'INTERNAL', message: e.code ? e.message.replace(/^[A-Z_]+: /, '') : String(e.message ?? e) } }
     }
+  }
+
+  /**
+   * The passphrase a new identity file is encrypted with: the one the user gave, else the
+   * host's (GROWR_PASSPHRASE), else none (the file is then protected by its mode 0600 only).
+   * @throws BAD_ARGUMENT when `given` is present but not a string
+   */
+  private identityPassphrase (given: unknown): string | undefined {
+    if (given !== undefined && given !== null && typeof given !== 'string') throw GrowrError.BAD_ARGUMENT('the identity passphrase must be text')
+    return (typeof given === 'string' && given) ? given : (this.opts.passphrase || undefined)
   }
 
   private status (): SessionMethods['session.status']['result'] {

@@ -71,7 +71,7 @@ async function growrMerge (scratch: Scratch, writers: number, per: number, batch
     const books: Book[] = [book]
     for (let i = 1; i < writers; i++) books.push(await nodes[i].joinBook(book.topic))
     unlinks = mesh(nodes.map((n) => n.store!))
-    const projectId = newId()
+    const projectId = book.newId()
     const setup = await book.act([
       ...books.slice(1).map((b, i): OpInput => ({ type: 'member/add', member: nodes[i + 1].did as `did:key:z${string}`, role: roles[i + 1] as 'borrower' | 'investor', writerKey: b.writerKey })),
       { type: 'project/create', projectId, terms: benchTerms(Date.now(), 'Merge project') },
@@ -79,14 +79,15 @@ async function growrMerge (scratch: Scratch, writers: number, per: number, batch
     ])
     if (setup.some((r) => r.audit.status !== 'accepted')) throw new Error('merge: setup rejected')
     const ready = setup[setup.length - 1].op.opId
-    await Promise.all(books.map((b) => b.until(async () => b.writable && (await b.view.auditOf(ready)) !== null, 60_000, 'member ready')))
+    await Promise.all(books.map((b) => b.until(async () => b.writable && (await b.view.auditOf(book.signerDid, ready)) !== null, 60_000, 'member ready')))
     const target = (await book.view.auditLength()) + writers * per
 
-    const lists: OpInput[][] = roles.map((role) => Array.from({ length: per }, (_, k): OpInput => {
-      if (role === 'borrower') return { type: 'loan/apply', loanId: newId(), projectId, amount: 20_000 + (k % 90) * 2_000, currency: 'EUR', months: 3 + (k % 22), purpose: 'seedlings, drip irrigation and a season of fertiliser' }
-      if (role === 'investor') return { type: 'funding/commit', fundingId: newId(), projectId, amount: 100_000 + k, currency: 'EUR' }
+    // each writer's record ids are scoped to its own DID (books/ids.ts)
+    const lists: OpInput[][] = roles.map((role, i) => Array.from({ length: per }, (_, k): OpInput => {
+      if (role === 'borrower') return { type: 'loan/apply', loanId: books[i].newId(), projectId, amount: 20_000 + (k % 90) * 2_000, currency: 'EUR', months: 3 + (k % 22), purpose: 'seedlings, drip irrigation and a season of fertiliser' }
+      if (role === 'investor') return { type: 'funding/commit', fundingId: books[i].newId(), projectId, amount: 100_000 + k, currency: 'EUR' }
       return k % 2 === 0
-        ? { type: 'project/create', projectId: newId(), terms: benchTerms(Date.now(), `Draft ${k}`) }
+        ? { type: 'project/create', projectId: books[i].newId(), terms: benchTerms(Date.now(), `Draft ${k}`) }
         : { type: 'project/update', projectId, changes: { description: `revision ${k}` } }
     }))
     // the originator updates its drafts, not the active project (terms change only in draft)

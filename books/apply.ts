@@ -14,8 +14,11 @@ import { decodeOp } from './ops/envelope.ts'
 import { OpValidator } from './ops/schemas.ts'
 import type { Op, OpType, Role } from './ops/types.ts'
 import { auditKey, BookView, type Records, type Sub } from './view.ts'
-import type { AuditEntry, BookMeta, Member } from './entities.ts'
+import type { AuditEntry, BookClock, BookMeta, Member } from './entities.ts'
 import { HANDLERS } from './handlers.ts'
+import { isScopedTo, opKey } from './ids.ts'
+import { advance, EPOCH_CLOCK } from './clock.ts'
+import { GrowrError } from '../core/errors.ts'
 
 /** The state a handler sees for one op: the op, who signed it, and a staged view. */
 export interface ApplyContext {
@@ -23,6 +26,8 @@ export interface ApplyContext {
   readonly writer: string
   readonly meta: BookMeta | null
   readonly member: Member | null
+  /** the latest time each side had vouched for before this op (books/clock.ts) */
+  readonly clock: BookClock
   readonly host: ApplyHost
   /** a record as the ops before this one left it; shared within the apply call, so never mutate it: put a new object */
   get<S extends Sub> (sub: S, key: string): Promise<Records[S] | null>
@@ -51,10 +56,26 @@ export const AUTHORIZED: Record<OpType, Array<Role | 'creator'>> = {
   'loan/approve': ['originator'],
   'loan/reject': ['originator'],
   'loan/default': ['originator'],
+  'loan/cancel': ['originator'],
+  'funding/cancel': ['originator', 'investor'],
   'payment/record': ['originator', 'borrower', 'investor'],
   'payment/confirm': ['originator', 'borrower', 'investor'],
+  'payment/dispute': ['originator', 'borrower', 'investor'],
+  'payment/cancel': ['originator', 'borrower', 'investor'],
+  'clock/witness': ['borrower', 'investor'],
   'trust/issuer': ['originator'],
   'trust/verifier': ['originator']
+}
+
+/**
+ * The record each creating op names, whose id must be scoped to the op's signer (books/ids.ts):
+ * nobody can create a record under an id another member is about to use.
+ */
+export const CREATES: Partial<Record<OpType, 'projectId' | 'fundingId' | 'loanId' | 'paymentId'>> = {
+  'project/create': 'projectId',
+  'funding/commit': 'fundingId',
+  'loan/apply': 'loanId',
+  'payment/record': 'paymentId'
 }
 
 /**
@@ -136,18 +157,21 @@ export function createApply () {
       const writer = b4a.toString(node.from.key, 'hex')
       const entry: AuditEntry = { seq, opId: null, type: null, signer: null, writer, ts: null, status: 'rejected', reason: null }
       const effects: Array<() => Promise<void>> = []
-      const reason = await applyOne(node, writer, host, staged, validator, entry, effects)
+      const signed: Signed = { key: null, role: null }
+      const reason = await applyOne(node, writer, host, staged, validator, entry, effects, signed)
       if (reason === null) {
         entry.status = 'accepted'
+        const clock = ((await staged.get('meta', 'clock')) as BookClock | null) ?? EPOCH_CLOCK
+        const next = advance(clock, signed.role as Role, entry.ts as number)
+        if (next !== clock) staged.put('meta', 'clock', next)
       } else {
         staged.discard()
         entry.reason = reason
       }
-      // the replay index points at the op that was accepted under an id, else at the first one seen:
-      // a rejected op reusing an accepted op's id (a duplicate, or a hostile writer's copy) must not
-      // take the index over, and a hostile op ordered first under an honest op's id must not make
-      // the honest op a "duplicate"
-      if (entry.opId !== null && (reason === null || await staged.get('ops', entry.opId) === null)) staged.put('ops', entry.opId, seq)
+      // the replay index is keyed by signer and opId, so only the signer's own ops compete for an
+      // entry; it points at the op accepted under that key, else at the first one seen, so that a
+      // rejected duplicate never takes over the accepted op's entry
+      if (signed.key !== null && (reason === null || await staged.get('ops', signed.key) === null)) staged.put('ops', signed.key, seq)
       staged.put('audit', auditKey(seq), entry)
       staged.put('meta', 'seq', ++seq)
       staged.commit()
@@ -157,19 +181,26 @@ export function createApply () {
   }
 }
 
-async function applyOne (node: ApplyNode, writer: string, host: ApplyHost, staged: StagedView, validator: OpValidator, entry: AuditEntry, effects: Array<() => Promise<void>>): Promise<string | null> {
+/** What apply learns of an op's signer: its replay key once the signature holds, its role once authorized. */
+interface Signed { key: string | null; role: Role | null }
+
+async function applyOne (node: ApplyNode, writer: string, host: ApplyHost, staged: StagedView, validator: OpValidator, entry: AuditEntry, effects: Array<() => Promise<void>>, signed: Signed): Promise<string | null> {
   const decoded = decodeOp(node.value, host.key)
   if (!decoded.ok) return decoded.reason
   const raw = decoded.op as Record<string, unknown>
-  if (typeof raw.opId === 'string' && /^[0-9a-f]{32}$/.test(raw.opId)) entry.opId = raw.opId
-  if (typeof raw.type === 'string') entry.type = raw.type.slice(0, 64)
+  // decodeOp verified the signature by the DID in `signer`: from here the signer is authenticated
   entry.signer = String(raw.signer)
+  if (typeof raw.opId === 'string' && /^[0-9a-f]{32}$/.test(raw.opId)) {
+    entry.opId = raw.opId
+    signed.key = opKey(entry.signer, raw.opId)
+  }
+  if (typeof raw.type === 'string') entry.type = raw.type.slice(0, 64)
   const invalid = validator.check(raw)
   if (invalid) return invalid
   const op = raw as unknown as Op
   entry.ts = op.ts
 
-  const prior = await staged.get('ops', op.opId)
+  const prior = await staged.get('ops', signed.key as string)
   if (prior !== null && (await staged.get('audit', auditKey(prior)))?.status === 'accepted') return 'duplicate op: already applied'
 
   const meta = (await staged.get('meta', 'book')) as BookMeta | null
@@ -178,6 +209,7 @@ async function applyOne (node: ApplyNode, writer: string, host: ApplyHost, stage
   if (op.type === 'book/create') {
     if (meta) return 'book already created'
     if (!b4a.equals(node.from.key, host.key)) return 'only the book\'s bootstrap writer may create it'
+    signed.role = 'originator'
   } else {
     if (!meta) return 'book not created yet'
     const bound = await staged.get('writers', writer)
@@ -186,17 +218,30 @@ async function applyOne (node: ApplyNode, writer: string, host: ApplyHost, stage
     member = await staged.get('members', op.signer)
     if (!member || member.removed) return 'signer is not a member of this book'
     if (!allowed.includes(member.role)) return `${member.role === 'investor' || member.role === 'originator' ? 'an' : 'a'} ${member.role} may not ${op.type}`
+    signed.role = member.role
   }
+  const created = CREATES[op.type]
+  if (created && !isScopedTo(raw[created] as string, op.signer)) return `${created} is not scoped to the signer: a record's id starts with its creator's scope (books/ids.ts)`
 
   const ctx: ApplyContext = {
     op,
     writer,
     meta,
     member,
+    clock: ((await staged.get('meta', 'clock')) as BookClock | null) ?? EPOCH_CLOCK,
     host,
     get: (sub, key) => staged.get(sub, key),
     put: (sub, key, value) => staged.put(sub, key, value),
     after: (effect) => { effects.push(effect) }
   }
-  return await HANDLERS[op.type](ctx)
+  try {
+    return await HANDLERS[op.type](ctx)
+  } catch (err) {
+    // Handlers are pure but for the view reads. An error of the pure arithmetic (a bound the
+    // schemas missed) is deterministic, so every peer rejects the op alike; the book must not
+    // close over it. Anything else (the view's storage failing) is not the op's fault: rethrow,
+    // and Autobase retries the apply.
+    if (err instanceof GrowrError || err instanceof RangeError || err instanceof TypeError) return `op could not be applied: ${(err as Error).message.slice(0, 200)}`
+    throw err
+  }
 }

@@ -7,13 +7,13 @@ import Autobase from 'autobase'
 import Hyperbee from 'hyperbee'
 import ReadyResource from 'ready-resource'
 import b4a from 'b4a'
-import sodium from 'sodium-universal'
 import * as id from 'hypercore-id-encoding'
 import type Corestore from 'corestore'
 import { createApply } from './apply.ts'
 import { encodeOp } from './ops/envelope.ts'
 import type { Op, OpInput } from './ops/types.ts'
 import { BookView } from './view.ts'
+import { newId, scopedId } from './ids.ts'
 import type { AuditEntry } from './entities.ts'
 import { GrowrError } from '../core/errors.ts'
 import type { DidKey } from '../core/identity/did-key.ts'
@@ -31,12 +31,7 @@ export interface BookOptions {
   now?: () => number
 }
 
-/** @returns 16 random bytes as 32 hex characters: ids for ops and the records they create */
-export function newId (): string {
-  const buf = b4a.alloc(16)
-  sodium.randombytes_buf(buf)
-  return b4a.toString(buf, 'hex')
-}
+export { newId }
 
 /** Parses a topic key given as z-base-32 (52 chars) or hex (64 chars). @throws BAD_ARGUMENT */
 export function parseTopic (topic: string): Uint8Array {
@@ -84,6 +79,12 @@ export class Book extends ReadyResource {
   /** This device's writer key, hex: what an originator adds to let this node write. */
   get writerKey (): string { return b4a.toString(this.base.local.key, 'hex') }
 
+  /** The DID that signs this node's ops in the book. */
+  get signerDid (): DidKey { return this.signer.did }
+
+  /** @returns a fresh id for a record this node's signer creates (a project, funding, loan or payment) */
+  newId (): string { return scopedId(this.signer.did) }
+
   /** Completes an op input with id, timestamp and signer. */
   stamp (input: OpInput): Op {
     return { ...input, opId: input.opId ?? newId(), ts: input.ts ?? this.now(), signer: this.signer.did } as Op
@@ -119,13 +120,14 @@ export class Book extends ReadyResource {
   }
 
   /**
-   * Waits until every op id has an audit entry here (applied, accepted or rejected).
+   * Waits until each of this node's signer's ops has an audit entry here (accepted or rejected).
+   * Only ops signed by this node's signer are reported: another DID's op under the same id is not ours.
    * @throws TIMEOUT after `timeoutMs`
    */
   async waitForOps (opIds: string[], timeoutMs = 30_000): Promise<AuditEntry[]> {
     let out: Array<AuditEntry | null> = []
     await this.until(async () => {
-      out = await Promise.all(opIds.map((o) => this.view.auditOf(o)))
+      out = await Promise.all(opIds.map((o) => this.view.auditOf(this.signer.did, o)))
       return out.every((a) => a !== null)
     }, timeoutMs, `ops ${opIds.join(', ').slice(0, 80)} not applied`)
     return out as AuditEntry[]

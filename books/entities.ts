@@ -18,6 +18,8 @@ export interface Project {
   status: ProjectStatus
   createdAt: number
   updatedAt: number
+  /** when the originator last changed the project's status (its own signed time): a floor for ops on it */
+  statusAt: number
   /** sum of funding commitments not yet confirmed plus confirmed ones */
   committed: number
   /** sum of confirmed fundings: the most the project may ever disburse */
@@ -28,7 +30,7 @@ export interface Project {
   fundingIds: string[]
 }
 
-export type LoanStatus = 'applied' | 'withdrawn' | 'approved' | 'rejected' | 'disbursed' | 'repaid' | 'defaulted'
+export type LoanStatus = 'applied' | 'withdrawn' | 'approved' | 'rejected' | 'cancelled' | 'disbursed' | 'repaid' | 'defaulted'
 export interface InstalmentState extends Instalment { principalPaid: number; interestPaid: number }
 export interface Loan {
   loanId: string
@@ -72,7 +74,7 @@ export interface TrustRecord {
   updatedAt: number
 }
 
-export type FundingStatus = 'committed' | 'confirmed'
+export type FundingStatus = 'committed' | 'confirmed' | 'cancelled'
 export interface Funding {
   fundingId: string
   projectId: string
@@ -86,9 +88,12 @@ export interface Funding {
   entitled: number
   /** sum of distribution payments recorded to this investor (confirmed or not) */
   distributed: number
+  /** why it was cancelled, and by whom (investor or originator) */
+  reason: string | null
 }
 
-export type PaymentStatus = 'recorded' | 'confirmed'
+/** recorded -> confirmed | disputed | cancelled;  disputed -> confirmed | cancelled */
+export type PaymentStatus = 'recorded' | 'disputed' | 'confirmed' | 'cancelled'
 export interface Payment {
   paymentId: string
   kind: PaymentKind
@@ -102,10 +107,20 @@ export interface Payment {
   status: PaymentStatus
   recordedAt: number
   confirmedAt: number | null
+  /** the payee's dispute or the payer's cancellation, in their words */
+  reason: string | null
+  /** when it was disputed or cancelled */
+  resolvedAt: number | null
 }
 
 /** An investor's pro-rata share of one confirmed repayment. */
 export interface Distribution { paymentId: string; loanId: string; fundingId: string; investor: DidKey; amount: number; currency: string; at: number }
+
+/**
+ * The latest time each side of the book has vouched for: the greatest `ts` of an accepted op
+ * signed by the originator, and by any borrower or investor (books/clock.ts).
+ */
+export interface BookClock { originator: number; members: number }
 
 export interface AuditEntry {
   seq: number

@@ -3,9 +3,10 @@ import type { Handler } from './apply.ts'
 import type { OpType } from './ops/types.ts'
 import { bookCreate, deviceAdd, memberAdd, memberRemove } from './book/handlers.ts'
 import { projectCreate, projectTransition, projectUpdate } from './project/handlers.ts'
-import { fundingCommit } from './funding/handlers.ts'
+import { fundingCancel, fundingCommit } from './funding/handlers.ts'
 import { loanApply, loanDecide, loanWithdraw } from './loan/handlers.ts'
-import { paymentConfirm, paymentRecord } from './payment/handlers.ts'
+import { paymentCancel, paymentConfirm, paymentDispute, paymentRecord } from './payment/handlers.ts'
+import { clockWitness } from './book/handlers.ts'
 import { trustIssuer, trustVerifier } from './trust/handlers.ts'
 
 export const HANDLERS: Record<OpType, Handler> = {
@@ -24,8 +25,13 @@ export const HANDLERS: Record<OpType, Handler> = {
   'loan/approve': loanDecide,
   'loan/reject': loanDecide,
   'loan/default': loanDecide,
+  'loan/cancel': loanDecide,
+  'funding/cancel': fundingCancel,
   'payment/record': paymentRecord,
   'payment/confirm': paymentConfirm,
+  'payment/dispute': paymentDispute,
+  'payment/cancel': paymentCancel,
+  'clock/witness': clockWitness,
   'trust/issuer': trustIssuer,
   'trust/verifier': trustVerifier
 }

@@ -3,25 +3,28 @@
  * read queries over it. Apply writes it; everything else only reads.
  *
  *   meta/book                 BookMeta            meta/seq   next audit sequence number
+ *   meta/clock                BookClock           latest time each side has vouched for (books/clock.ts)
  *   members/<did>             Member              writers/<writer key hex>   signer DID bound to that writer
  *   projects/<projectId>      Project             loans/<loanId>             Loan
  *   fundings/<fundingId>      Funding             payments/<paymentId>       Payment
  *   distributions/<paymentId>/<fundingId>         Distribution
  *   audit/<seq, 12 digits>    AuditEntry (every op, accepted or rejected)
- *   ops/<opId>                audit seq of the op (replay protection)
+ *   ops/<signer>/<opId>       audit seq of the op (replay protection; an op is its signer's)
  *   trust/issuer/<credentialType>/<did>, trust/verifier/<did>          TrustRecord
- *   attested/<presentationHash>                   loanId whose application used that attestation
+ *   attested/<applicant>/<presentationHash>       loanId whose application used that attestation
  */
 import Hyperbee from 'hyperbee'
 import sodium from 'sodium-universal'
 import b4a from 'b4a'
-import type { AuditEntry, BookMeta, Distribution, Funding, Loan, Member, Payment, Project, TrustRecord } from './entities.ts'
+import type { AuditEntry, BookClock, BookMeta, Distribution, Funding, Loan, Member, Payment, Project, TrustRecord } from './entities.ts'
+import { opKey } from './ids.ts'
+import { EPOCH_CLOCK } from './clock.ts'
 
 export const SUBS = ['meta', 'members', 'writers', 'projects', 'loans', 'fundings', 'payments', 'distributions', 'audit', 'ops', 'trust', 'attested'] as const
 export type Sub = typeof SUBS[number]
 
 export interface Records {
-  meta: BookMeta | number
+  meta: BookMeta | BookClock | number
   members: Member
   writers: string
   projects: Project
@@ -76,6 +79,9 @@ export class BookView {
 
   async meta (): Promise<BookMeta | null> { return (await this.get('meta', 'book')) as BookMeta | null }
 
+  /** @returns the latest time each side of the book has vouched for (books/clock.ts) */
+  async clock (): Promise<BookClock> { return ((await this.get('meta', 'clock')) as BookClock | null) ?? EPOCH_CLOCK }
+
   /** @returns credential type -> issuer DIDs the originator accepts (the book's well-known issuers) */
   async trustedIssuers (): Promise<Record<string, string[]>> {
     const out: Record<string, string[]> = {}
@@ -97,9 +103,13 @@ export class BookView {
   }
   async auditLength (): Promise<number> { return ((await this.get('meta', 'seq')) as number | null) ?? 0 }
 
-  /** @returns the audit entry of op `opId`, or null while it is not applied here */
-  async auditOf (opId: string): Promise<AuditEntry | null> {
-    const seq = await this.get('ops', opId)
+  /**
+   * @param signer the DID that signed the op: an op is identified by its signer and its id, so
+   *   another DID's op under the same id is never reported as this one
+   * @returns the audit entry of the op, or null while it is not applied here
+   */
+  async auditOf (signer: string, opId: string): Promise<AuditEntry | null> {
+    const seq = await this.get('ops', opKey(signer, opId))
     return seq === null ? null : await this.get('audit', auditKey(seq))
   }
 

@@ -14,7 +14,9 @@ export type GrowrErrorCode =
   | 'BAD_INVITE'
   | 'UNSUPPORTED_VERSION'
   | 'NOT_ELIGIBLE'
+  | 'REVOKED'
   | 'WORKER_EXITED'
+  | 'STORAGE_UNSAFE'
   | 'INTERNAL'
 
 export class GrowrError extends Error {
@@ -39,6 +41,10 @@ export class GrowrError extends Error {
   static UNSUPPORTED_VERSION (msg: string): GrowrError { return new GrowrError('UNSUPPORTED_VERSION', msg) }
   /** The verification service found the applicant not eligible; the message lists why, in plain words. */
   static NOT_ELIGIBLE (msg: string): GrowrError { return new GrowrError('NOT_ELIGIBLE', msg) }
+  /** The issuer revoked what it vouched for; it issues nothing more until its operator enrols the subject again. */
+  static REVOKED (msg: string): GrowrError { return new GrowrError('REVOKED', msg) }
   /** The core worker process is gone; requests in flight and after fail with this. */
   static WORKER_EXITED (msg: string): GrowrError { return new GrowrError('WORKER_EXITED', msg) }
+  /** A storage directory, identity file or socket another user owns or can write: refused, never used. */
+  static STORAGE_UNSAFE (msg: string): GrowrError { return new GrowrError('STORAGE_UNSAFE', msg) }
 }

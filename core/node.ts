@@ -13,11 +13,14 @@ import type Hyperswarm from 'hyperswarm'
 import type DHT from 'hyperdht'
 import b4a from 'b4a'
 import safetyCatch from 'safety-catch'
+import fs from '#fs'
 import path from '#path'
-import { loadIdentity, type Identity } from './identity/keyfile.ts'
+import { hasIdentity, identityFilePath, loadIdentity, type Identity } from './identity/keyfile.ts'
+import { securePrivateDir, securePrivateFile, tightenTree } from './storage-dir.ts'
 import { createDht, createSwarm, type BootstrapNode } from './network/swarm.ts'
 import { codeToInvite, inviteToCode, makeClaim, openClaim } from './network/pairing.ts'
 import { GrowrError } from './errors.ts'
+import type { DidKey } from './identity/did-key.ts'
 import { Book, newId, parseTopic } from '../books/book.ts'
 import type { Role } from '../books/ops/types.ts'
 
@@ -38,7 +41,17 @@ export interface NodeOptions {
 }
 
 interface BookRecord { key: string; ns: string; name: string; createdAt: number; creator: boolean }
-interface InviteRecord { id: string; book: string; role: Exclude<Role, 'originator'>; publicKey: string; discoveryKey: string; expires: number; used: boolean }
+/**
+ * `usedBy` is the writer key (hex) the invite was claimed for: once set, only that writer key is
+ * ever confirmed. Records written before it existed have `used` alone and admit only a writer the
+ * book already binds.
+ */
+interface InviteRecord { id: string; book: string; role: Exclude<Role, 'originator'>; publicKey: string; discoveryKey: string; expires: number; used: boolean; usedBy?: string }
+
+/** An invite claimed in this process for `writerKey`; `failed` once `admitted` has rejected. */
+interface Redemption { writerKey: string; failed: boolean; admitted: Promise<boolean> }
+
+type PairingRequest = { inviteId: Uint8Array; open (pk: Uint8Array): Uint8Array; confirm (r: { key: Uint8Array }): void; deny (): void }
 
 export interface InviteInfo { code: string; role: string; book: string; expires: number }
 
@@ -46,6 +59,8 @@ const INVITE_TTL_MS = 7 * 24 * 3600 * 1000
 
 export class GrowrNode extends ReadyResource {
   readonly storage: string
+  /** What opening had to tighten in the storage directory (modes loosened by hand or by an older version); shown to the user. */
+  storageNotes: string[] = []
   identity: Identity | null = null
   store: Corestore | null = null
   local: Hyperbee | null = null
@@ -55,6 +70,11 @@ export class GrowrNode extends ReadyResource {
   private readonly ownsDht: boolean
   private readonly books = new Map<string, Book>()
   private readonly members = new Map<string, { close (): Promise<void> }>()
+  /**
+   * Invite id -> the redemption under way or done in this process. Set with no await between the
+   * check and the set, so two concurrent requests for one invite cannot both pass.
+   */
+  private readonly redemptions = new Map<string, Redemption>()
   private readonly opts: NodeOptions
 
   constructor (opts: NodeOptions) {
@@ -65,11 +85,19 @@ export class GrowrNode extends ReadyResource {
   }
 
   protected async _open (): Promise<void> {
+    // the storage must be ours and private before anything in it is trusted (see storage-dir.ts)
+    if (!fs.existsSync(this.storage)) throw GrowrError.NO_IDENTITY()
+    const notes = securePrivateDir(this.storage)
+    if (!hasIdentity(this.storage)) throw GrowrError.NO_IDENTITY()
+    this.storageNotes = [...notes, ...securePrivateFile(identityFilePath(this.storage), 'identity file')]
+    tightenTree(this.storage)
     this.identity = loadIdentity(this.storage, { passphrase: this.opts.passphrase })
     this.store = new Corestore(path.join(this.storage, 'corestore'))
     await this.store.ready()
     this.local = new Hyperbee(this.store.get({ name: 'growr-local' }), { keyEncoding: 'utf-8', valueEncoding: 'json' })
     await this.local.ready()
+    // RocksDB has just created files with the umask's modes
+    tightenTree(this.storage)
     if (this.opts.network !== false) {
       this.dht = this.opts.dht ?? createDht(this.opts.bootstrap)
       const store = this.store
@@ -91,6 +119,8 @@ export class GrowrNode extends ReadyResource {
     for (const book of [...this.books.values()].reverse()) await book.close().catch(safetyCatch)
     if (this.local) await this.local.close()
     if (this.store) await this.store.close()
+    // files RocksDB made while running sat in a 0700 directory; at rest they are 0600 too
+    try { tightenTree(this.storage) } catch (err) { safetyCatch(err) }
   }
 
   get did (): string { return (this.identity as Identity).did }
@@ -234,38 +264,74 @@ export class GrowrNode extends ReadyResource {
     if (this.swarm) this.swarm.join(book.discoveryKey)
   }
 
-  /** Answers pairing requests for every book with open invites. */
+  /**
+   * Answers pairing requests for every book with unexpired invites. Used invites are answered
+   * too: the candidate that claimed one may ask again (its confirm was lost, or this node
+   * restarted mid-redemption) and must get in, and anyone else must be told no by the
+   * persisted claim rather than by whatever happens to be in memory.
+   */
   private async listenForInvites (): Promise<void> {
     if (!this.pairing) return
     const now = Date.now()
     for await (const { value: inv } of (this.local as Hyperbee).createReadStream<InviteRecord>({ gte: 'invites/', lt: 'invites0' })) {
-      if (inv.used || inv.expires < now || this.members.has(inv.discoveryKey)) continue
+      if (inv.expires < now || this.members.has(inv.discoveryKey)) continue
       const book = this.books.get(inv.book)
       if (!book) continue
       this.members.set(inv.discoveryKey, this.pairing.addMember({
         discoveryKey: b4a.from(inv.discoveryKey, 'hex'),
-        onadd: (req) => this.admit(book, req).catch(safetyCatch)
+        onadd: (req) => this.admit(book, req).catch((err) => { req.deny(); safetyCatch(err) })
       }))
     }
   }
 
-  /** One pairing request: check the invite and the claim, append member/add, then confirm. */
-  private async admit (book: Book, req: { inviteId: Uint8Array; open (pk: Uint8Array): Uint8Array; confirm (r: { key: Uint8Array }): void; deny (): void }): Promise<void> {
+  /**
+   * One pairing request: check the invite and the candidate's signed claim, claim the invite for
+   * the claim's writer key, append member/add, then confirm. A single-use invite admits exactly
+   * one writer key, under any concurrency and across restarts: the claim is taken in memory
+   * before the first await that follows the invite lookup, and persisted before member/add. The
+   * same writer key asking again is confirmed again without a second member/add.
+   */
+  private async admit (book: Book, req: PairingRequest): Promise<void> {
     const local = this.local as Hyperbee
-    const node = await local.get<InviteRecord>('invites/' + b4a.toString(req.inviteId, 'hex'))
+    const id = b4a.toString(req.inviteId, 'hex')
+    const node = await local.get<InviteRecord>('invites/' + id)
     const inv = node?.value
     if (!inv || inv.book !== b4a.toString(book.key, 'hex') || inv.expires < Date.now()) return req.deny()
     const claim = openClaim(req.open(b4a.from(inv.publicKey, 'hex')), book.discoveryKey)
     const writerKey = b4a.toString(claim.writerKey, 'hex')
-    const bound = await book.view.get('writers', writerKey)
-    if (bound === null) {
-      if (inv.used) return req.deny()
-      await local.put('invites/' + inv.id, { ...inv, used: true })
-      const [{ audit }] = await book.act([{ type: 'member/add', member: claim.did, role: inv.role, writerKey }])
-      if (audit.status !== 'accepted') return req.deny()
-    } else if (bound !== claim.did) {
-      return req.deny()
+
+    // from the lookup above to the set below there is no await: this is the claim
+    let redemption = this.redemptions.get(id)
+    if (redemption && redemption.writerKey !== writerKey) return req.deny()
+    if (!redemption) {
+      if (inv.used && inv.usedBy === undefined) return await this.confirmIfBound(book, req, claim.did, writerKey)
+      if (inv.usedBy !== undefined && inv.usedBy !== writerKey) return req.deny()
     }
+    if (!redemption || redemption.failed) {
+      // the claim stays with this writer key even if this attempt fails (disk, append): only it may try again
+      const entry: Redemption = { writerKey, failed: false, admitted: this.redeem(book, inv, claim.did, writerKey) }
+      entry.admitted.catch(() => { entry.failed = true })
+      this.redemptions.set(id, redemption = entry)
+    }
+    if (!(await redemption.admitted)) return req.deny()
+    return await this.confirmIfBound(book, req, claim.did, writerKey)
+  }
+
+  /**
+   * Persists the claim of `inv` for `writerKey`, then adds the writer unless the book already
+   * binds it (a restart between the two, or a retry).
+   * @returns whether the writer is now bound to `did` in the book
+   */
+  private async redeem (book: Book, inv: InviteRecord, did: DidKey, writerKey: string): Promise<boolean> {
+    if (inv.usedBy !== writerKey) await (this.local as Hyperbee).put('invites/' + inv.id, { ...inv, used: true, usedBy: writerKey })
+    const bound = await book.view.get('writers', writerKey)
+    if (bound !== null) return bound === did
+    const [{ audit }] = await book.act([{ type: 'member/add', member: did, role: inv.role, writerKey }])
+    return audit.status === 'accepted'
+  }
+
+  private async confirmIfBound (book: Book, req: PairingRequest, did: string, writerKey: string): Promise<void> {
+    if ((await book.view.get('writers', writerKey)) !== did) return req.deny()
     req.confirm({ key: book.key })
   }
 }

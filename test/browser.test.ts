@@ -6,6 +6,7 @@ import test from 'brittle'
 import path from 'node:path'
 import type { Page } from 'playwright-core'
 import { tmpDir } from './helpers/net.ts'
+import { loadIdentity } from '../core/identity/keyfile.ts'
 import { exponent, parseMajor, percentToBps, toMajorText } from '../ui/lib/money.ts'
 import { standing } from '../ui/lib/dates.ts'
 import type { Loan } from '../books/entities.ts'
@@ -197,6 +198,16 @@ test('ui - a loan from project to repayment, driven through three browsers', { t
     await ivy.page.getByTestId('issued-IncomeCredential').waitFor()
     await ivy.shot('10-credentials-issuer')
 
+    // revoking ends what ivy vouches for: the enrolment shows revoked; unenrolling removes it
+    const enrolment = ivy.page.getByTestId('enrolled-IncomeCredential')
+    await enrolment.getByTestId('enrolled-state').getByText('valid', { exact: true }).waitFor()
+    await ivy.page.getByTestId('issued-IncomeCredential').getByTestId('issued-revoke').click()
+    await enrolment.getByTestId('enrolled-state').getByText('revoked', { exact: true }).waitFor()
+    await ivy.page.getByTestId('issued-IncomeCredential').getByTestId('issued-status').getByText('revoked', { exact: true }).waitFor()
+    await enrolment.getByTestId('enrolled-unenroll').click()
+    await enrolment.waitFor({ state: 'detached' })
+    t.is(await ivy.page.getByTestId('enrolled-KycCredential').count(), 1, 'the other enrolment stays')
+
     // a failure shows the core's reason in words, with its code kept for programs
     await ivy.page.getByTestId('backup-passphrase').fill('short')
     await ivy.page.getByTestId('backup-create').click()
@@ -209,13 +220,17 @@ test('ui - a loan from project to repayment, driven through three browsers', { t
     const [download] = await Promise.all([ivy.page.waitForEvent('download'), ivy.page.getByTestId('backup-create').click()])
     const backupFile = path.join(tmpDir(t, 'growr-ui-backup-'), download.suggestedFilename())
     await download.saveAs(backupFile)
-    const restoreHost = await startTestHost(t, testnet, 'restore')
+    const restoreDir = tmpDir(t, 'growr-ui-restore-')
+    const restoreHost = await startTestHost(t, testnet, 'restore', { storage: restoreDir })
     const fresh = await openApp(browser, restoreHost, 'restore')
     apps.push(fresh)
     await fresh.page.getByTestId('restore-file').setInputFiles(backupFile)
     await fresh.page.getByTestId('restore-passphrase').fill('correct horse battery')
+    await fresh.page.getByTestId('restore-identity-passphrase').fill('another good passphrase')
     await fresh.page.getByTestId('restore-submit').click()
     t.is((await fresh.page.getByTestId('onboard-did').textContent())?.trim(), ivyDid, 'the restored node has ivy\'s DID')
+    t.is(loadIdentity(restoreDir, { passphrase: 'another good passphrase' }).did, ivyDid, 'the restored identity file opens with the passphrase given in the form')
+    t.exception(() => loadIdentity(restoreDir), /BAD_PASSPHRASE/, 'and only with it: the secret key is encrypted at rest')
     await fresh.page.getByTestId('start-borrower').click()
     await fresh.page.getByTestId('screen-borrower').waitFor()
 

@@ -3,7 +3,6 @@ import b4a from 'b4a'
 import { createNet } from './helpers/net.ts'
 import { terms } from './helpers/fixtures.ts'
 import { converge } from './helpers/book.ts'
-import { newId } from '../books/book.ts'
 import { Services } from '../core/services/services.ts'
 import { createHandlers } from '../app/contract.ts'
 import { criteriaToRules } from '../core/services/criteria.ts'
@@ -90,11 +89,12 @@ test('credentials - a borrower gets credentials from an issuer node, proves elig
   t.is(replay.problems[0].code, 'CHALLENGE_MISMATCH', 'the same presentation again is a replay')
   const other = await present(projectB)
   t.is(other.problems[0].code, 'DOMAIN_MISMATCH', 'a presentation for project A does not count for project B')
-  for (let i = 0; i < 16; i++) await so.verification!.challenge(bookHex, projectA, 'did:key:z6MkFlooder')
-  await t.exception(so.verification!.challenge(bookHex, projectA, 'did:key:z6MkFlooder'), /too many open challenges/, 'open challenges per holder are bounded')
+  // challenges are stateless (verifier-abuse.test.ts floods them): asking in a loop holds nothing
+  for (let i = 0; i < 17; i++) await so.verification!.challenge(bookHex, projectA, 'did:key:z6MkFlooder')
+  t.ok((await so.verification!.challenge(bookHex, projectA, 'did:key:z6MkFlooder')).challenge, 'a holder asking again and again still gets a challenge')
 
   // an application without an attestation, written straight to the book, is refused by apply
-  const direct = await bb.act([{ type: 'loan/apply', loanId: newId(), projectId: projectA, amount: 60_000, currency: 'EUR', months: 6, purpose: '' }])
+  const direct = await bb.act([{ type: 'loan/apply', loanId: bb.newId(), projectId: projectA, amount: 60_000, currency: 'EUR', months: 6, purpose: '' }])
   t.is(direct[0].audit.status, 'rejected')
   t.ok(/attestation/.test(direct[0].audit.reason ?? ''), direct[0].audit.reason ?? '')
 
@@ -103,8 +103,10 @@ test('credentials - a borrower gets credentials from an issuer node, proves elig
   const revoked = await api.borrower['eligibility.check']({ book: bb.topic, project: projectA })
   t.is(revoked.eligible, false, 'a revoked KYC credential no longer makes her eligible')
   t.ok(revoked.problems.some((p) => p.code === 'REVOKED'), 'the reason is the revocation')
+  await t.exception(api.borrower['vc.request']({ issuer: issuer.did, type: 'KycCredential' }), /REVOKED/, 'asking again does not undo the revocation')
+  await api.issuer['vc.enroll']({ subject: borrower.did, type: 'KycCredential', claims: { kycStatus: 'verified' } })
   const renewed = await api.borrower['vc.request']({ issuer: issuer.did, type: 'KycCredential' })
-  t.not(renewed.id, kyc.id, 'a revoked credential is replaced on the next request')
+  t.not(renewed.id, kyc.id, 'once the issuer enrols her again, a new credential replaces the revoked one')
   t.is((await api.borrower['eligibility.check']({ book: bb.topic, project: projectA })).eligible, true, 'and she is eligible again')
 
   const hashes = await converge([book, bb])

@@ -6,7 +6,7 @@ import test from 'brittle'
 import b4a from 'b4a'
 import { createNet } from './helpers/net.ts'
 import { terms } from './helpers/fixtures.ts'
-import { accepted, converge } from './helpers/book.ts'
+import { accepted, converge, waitForSigned } from './helpers/book.ts'
 import { signers } from './helpers/hostile.ts'
 import { newId, type Book } from '../books/book.ts'
 import { encodeEnvelope, encodeOp, MAX_OP_BYTES } from '../books/ops/envelope.ts'
@@ -28,17 +28,19 @@ test('hostile writer - 5 000 invalid ops are all rejected, honest peers converge
   const [orig, honest, hostile] = net.nodes
   const book = await orig.createBook('Hostile circle')
   const now = Date.now()
-  const projectId = newId()
+  const projectId = book.newId()
   await accepted(t, book, [{ type: 'project/create', projectId, terms: terms(now) }, { type: 'project/activate', projectId }])
   const [hb, xb] = await Promise.all([
     honest.acceptInvite((await orig.createInvite(book.topic, 'borrower')).code),
     hostile.acceptInvite((await orig.createInvite(book.topic, 'borrower')).code)
   ])
   await Promise.all([hb, xb].map((b) => b.until(async () => (await b.view.get('projects', projectId))?.status === 'active', 20_000, 'project replicated')))
-  const apply = (amount = 50_000): OpInput => ({ type: 'loan/apply', loanId: newId(), projectId, amount, currency: 'EUR', months: 6, purpose: 'greenhouse' })
+  // loan ids are scoped to the applicant (books/ids.ts): each writer's applications use its own
+  const apply = (by: Book, amount = 50_000): OpInput => ({ type: 'loan/apply', loanId: by.newId(), projectId, amount, currency: 'EUR', months: 6, purpose: 'greenhouse' })
+  const xApply = (amount?: number) => apply(xb, amount)
 
   // an honest application whose bytes and id the hostile writer will replay and reuse
-  const [honestOp] = await accepted(t, hb, [apply()])
+  const [honestOp] = await accepted(t, hb, [apply(hb)])
   const honestBytes = encodeOp(honestOp, hb.key, honest.identity!.secretKey)
   await xb.until(async () => (await xb.view.get('loans', (honestOp as { loanId: string }).loanId)) !== null, 20_000, 'honest loan replicated')
 
@@ -49,29 +51,30 @@ test('hostile writer - 5 000 invalid ops are all rejected, honest peers converge
   /** The i-th invalid op: every kind a member can append, each of which apply must reject. */
   const invalid = (i: number): Uint8Array => {
     const kinds: Array<() => Uint8Array> = [
-      () => sign(xb.stamp(apply()), xb.key, forger.secretKey), // bad signature: signed by another key
-      () => sign(xb.stamp(apply()), b4a.alloc(32, 7)), // signed for another book
+      () => sign(xb.stamp(xApply()), xb.key, forger.secretKey), // bad signature: signed by another key
+      () => sign(xb.stamp(xApply()), b4a.alloc(32, 7)), // signed for another book
       () => sign(xb.stamp({ type: 'loan/approve', loanId })), // a borrower may not approve
-      () => sign(xb.stamp({ type: 'payment/record', paymentId: newId(), kind: 'repayment', ref: newId(), amount: 1_000, currency: 'EUR', rail: 'manual', reference: 'x' })), // repay a loan that does not exist
+      () => sign(xb.stamp({ type: 'payment/record', paymentId: xb.newId(), kind: 'repayment', ref: newId(), amount: 1_000, currency: 'EUR', rail: 'manual', reference: 'x' })), // repay a loan that does not exist
       () => sign(xb.stamp({ type: 'project/create', projectId: newId(), terms: terms(now) })), // a borrower may not create projects
       () => sign(xb.stamp({ type: 'loan/withdraw', loanId })), // someone else's application
-      () => sign(xb.stamp(apply(10_000_000))), // outside the project's loan limits
-      () => sign(xb.stamp({ ...apply(), projectId: newId() } as OpInput)), // no such project
-      () => sign({ ...xb.stamp(apply()), amount: 20_000.5 } as Op), // a float in a money field
-      () => sign({ ...xb.stamp(apply()), purpose: 'p'.repeat(i % 3 === 0 ? 40_000 : 1_001) } as Op), // over the schema's length
-      () => sign({ ...xb.stamp(apply()), opId: honestOp.opId, admin: true } as unknown as Op), // the honest op's id on an invalid op
+      () => sign(xb.stamp(xApply(10_000_000))), // outside the project's loan limits
+      () => sign(xb.stamp({ ...xApply(), projectId: newId() } as OpInput)), // no such project
+      () => sign({ ...xb.stamp(xApply()), amount: 20_000.5 } as Op), // a float in a money field
+      () => sign({ ...xb.stamp(xApply()), purpose: 'p'.repeat(i % 3 === 0 ? 40_000 : 1_001) } as Op), // over the schema's length
+      () => sign({ ...xb.stamp(xApply()), opId: honestOp.opId, admin: true } as unknown as Op), // the honest op's id on an invalid op
       () => honestBytes, // replay of the honest op
-      () => sign({ ...xb.stamp(apply()), signer: honest.did } as Op), // impersonation: the honest DID, the hostile key
-      () => sign(xb.stamp({ ...apply(), attestation: [{}, { credentialSubject: 5 }, { proof: [], type: 7 }, { credentialSubject: { presentationHash: {} } }][i % 4] } as OpInput)), // junk attestations
+      () => sign({ ...xb.stamp(xApply()), signer: honest.did } as Op), // impersonation: the honest DID, the hostile key
+      () => sign(xb.stamp({ ...apply(hb), loanId: (honestOp as { loanId: string }).loanId } as OpInput)), // the honest loan's id, under its own DID
+      () => sign(xb.stamp({ ...xApply(), attestation: [{}, { credentialSubject: 5 }, { proof: [], type: 7 }, { credentialSubject: { presentationHash: {} } }][i % 4] } as OpInput)), // junk attestations
       () => b4a.from(newId() + newId(), 'hex'), // random bytes
       () => encodeEnvelope(2, b4a.from('{}'), b4a.alloc(64)), // unknown envelope version
       () => withBody('{"type": "loan/apply"}'), // not canonical JSON
       () => withBody('{"type":'), // not JSON
       () => withBody(i % 3 === 0 ? '{"a":1e400}' : i % 3 === 1 ? '"\\ud800"' : DEEP), // no canonical form, or too deep
-      () => sign(xb.stamp(apply())).subarray(0, 60) // truncated
+      () => sign(xb.stamp(xApply())).subarray(0, 60) // truncated
     ]
     // one oversized op per batch (over 64 KiB: refused before decoding); the rest cycle through the kinds
-    if (i % 400 === 399) return b4a.concat([sign(xb.stamp(apply())), b4a.alloc(MAX_OP_BYTES, 0x20)])
+    if (i % 400 === 399) return b4a.concat([sign(xb.stamp(xApply())), b4a.alloc(MAX_OP_BYTES, 0x20)])
     return kinds[i % kinds.length]()
   }
 
@@ -80,10 +83,10 @@ test('hostile writer - 5 000 invalid ops are all rejected, honest peers converge
   let latency = { own: -1, originator: -1 }
   const honestDuringFlood = async () => {
     const started = Date.now()
-    const [op] = await hb.append([apply(60_000)])
+    const [op] = await hb.append([apply(hb, 60_000)])
     const [own] = await hb.waitForOps([op.opId], 30_000)
     const ownMs = Date.now() - started
-    const [there] = await book.waitForOps([op.opId], 30_000)
+    const [there] = await waitForSigned(book, [op], 30_000)
     latency = { own: ownMs, originator: Date.now() - started }
     t.is(own.status, 'accepted', 'the honest application made during the flood is accepted')
     t.is(there.status, 'accepted', 'and accepted on the originator\'s node')
@@ -112,7 +115,10 @@ test('hostile writer - 5 000 invalid ops are all rejected, honest peers converge
     t.is(x.rejected, 5_000, `${name}: all 5 000 hostile ops are in the audit log as rejected`)
     t.is(x.accepted, 0, `${name}: none accepted`)
     t.ok(x.entries.every((a) => typeof a.reason === 'string' && a.reason.length > 0), `${name}: each with a reason`)
-    t.is((await b.view.auditOf(honestOp.opId))?.status, 'accepted', `${name}: the honest op is still recorded as accepted, whatever reused its id`)
+    const audit = await b.view.auditOf(honest.did, honestOp.opId)
+    t.is(audit?.status, 'accepted', `${name}: the honest op is still recorded as accepted, whatever reused its id`)
+    t.is(audit?.signer, honest.did, `${name}: and reported as the honest borrower's`)
+    t.is((await b.view.get('loans', (honestOp as { loanId: string }).loanId))?.borrower, honest.did, `${name}: the honest loan is still hers`)
     t.is((await b.view.list('loans')).length, 2, `${name}: only the two honest loans exist`)
   }
   const reasons = new Set((await byWriter(book, xb.writerKey)).entries.map((a) => (a.reason ?? '').replace(/[0-9a-f]{32}|\d+/g, '#')))
@@ -121,7 +127,7 @@ test('hostile writer - 5 000 invalid ops are all rejected, honest peers converge
   // removal: once the hostile node has the removal, nothing it appends ever applies
   await accepted(t, book, [{ type: 'member/remove', member: hostile.identity!.did }])
   await xb.until(async () => (await xb.view.get('members', hostile.did))?.removed === true, 20_000, 'the removal reached the hostile node')
-  const late = xb.stamp(apply(70_000))
+  const late = xb.stamp(xApply(70_000))
   let refused = false
   try {
     await xb.appendRaw([sign(late), invalid(0)])
@@ -129,11 +135,11 @@ test('hostile writer - 5 000 invalid ops are all rejected, honest peers converge
     refused = true
     t.comment(`the removed node's own append fails: ${(err as Error).message}`)
   }
-  await accepted(t, hb, [apply(80_000)]) // an honest op after the attempt, so its replication has had time
+  await accepted(t, hb, [apply(hb, 80_000)]) // an honest op after the attempt, so its replication has had time
   const after = await converge(honestPeers, 20_000)
   t.is(after[1], after[0], 'the honest peers still agree after the removal')
   for (const b of honestPeers) {
     t.is((await byWriter(b, xb.writerKey)).entries.length, 5_000, `no op the removed writer appended applies${refused ? ' (its append was refused)' : ''}`)
-    t.is(await b.view.auditOf(late.opId), null, 'its would-be-valid application never applied')
+    t.is(await b.view.auditOf(hostile.did, late.opId), null, 'its would-be-valid application never applied')
   }
 })

@@ -1,17 +1,17 @@
 import test, { type Assertion } from 'brittle'
 import { createNet } from './helpers/net.ts'
 import { terms } from './helpers/fixtures.ts'
-import { newId } from '../books/book.ts'
 import type { Book } from '../books/book.ts'
 import { GrowrNode } from '../core/node.ts'
-import { accepted, converge } from './helpers/book.ts'
+import type { Op } from '../books/ops/types.ts'
+import { accepted, converge, waitForSigned } from './helpers/book.ts'
 
-/** Every op id is applied exactly once and accepted in every book's view. */
-async function allAccepted (t: Assertion, books: Book[], opIds: string[], who: string[]) {
+/** Every op (its signer and id) is applied exactly once and accepted in every book's view. */
+async function allAccepted (t: Assertion, books: Book[], ops: Op[], who: string[]) {
   for (const [i, b] of books.entries()) {
     const audit = await b.view.list('audit')
-    for (const opId of opIds) {
-      const entries = audit.filter((a) => a.opId === opId)
+    for (const { signer, opId } of ops) {
+      const entries = audit.filter((a) => a.opId === opId && a.signer === signer)
       t.is(entries.length, 1, `${who[i]}: op ${opId.slice(0, 8)} applied exactly once`)
       t.is(entries[0]?.status, 'accepted', `${who[i]}: op ${opId.slice(0, 8)} (${entries[0]?.type}) accepted${entries[0]?.reason ? ': ' + entries[0].reason : ''}`)
     }
@@ -23,7 +23,7 @@ test('replication - a read-only follower converges to the originator\'s view', {
   const net = await createNet(t, 2)
   const [orig, reader] = net.nodes
   const book = await orig.createBook('Read-only circle')
-  const projectId = newId()
+  const projectId = book.newId()
   await accepted(t, book, [{ type: 'project/create', projectId, terms: terms(Date.now()) }, { type: 'project/activate', projectId }])
 
   const rb = await reader.joinBook(book.topic)
@@ -46,7 +46,7 @@ test('replication - originator, borrower and investor all write, concurrently to
   const net = await createNet(t, 3)
   const [orig, borrower, investor] = net.nodes
   const book = await orig.createBook('Three peer circle')
-  const projectId = newId()
+  const projectId = book.newId()
   const ops = await accepted(t, book, [{ type: 'project/create', projectId, terms: terms(Date.now()) }, { type: 'project/activate', projectId }])
 
   const [inviteB, inviteI] = [await orig.createInvite(book.topic, 'borrower'), await orig.createInvite(book.topic, 'investor')]
@@ -55,18 +55,18 @@ test('replication - originator, borrower and investor all write, concurrently to
   await Promise.all([bb, ib].map((b) => b.until(async () => (await b.view.get('projects', projectId))?.status === 'active', 20_000, 'project replicated')))
 
   // one round each, in turn
-  const loanId = newId()
+  const loanId = bb.newId()
   ops.push(...await accepted(t, bb, [{ type: 'loan/apply', loanId, projectId, amount: 50_000, currency: 'EUR', months: 6, purpose: 'irrigation' }]))
-  const fundingId = newId()
+  const fundingId = ib.newId()
   ops.push(...await accepted(t, ib, [{ type: 'funding/commit', fundingId, projectId, amount: 200_000, currency: 'EUR' }]))
   await book.until(async () => (await book.view.get('loans', loanId)) !== null && (await book.view.get('fundings', fundingId)) !== null, 20_000, 'loan and funding replicated')
-  const project2 = newId()
+  const project2 = book.newId()
   ops.push(...await accepted(t, book, [{ type: 'project/create', projectId: project2, terms: terms(Date.now(), { name: 'Second project' }) }, { type: 'project/update', projectId: project2, changes: { description: 'updated once' } }]))
 
   // then all three at the same time, without waiting for each other
-  const loan2 = newId()
-  const funding2 = newId()
-  const project3 = newId()
+  const loan2 = bb.newId()
+  const funding2 = ib.newId()
+  const project3 = book.newId()
   const concurrent = await Promise.all([
     bb.append([{ type: 'loan/apply', loanId: loan2, projectId, amount: 60_000, currency: 'EUR', months: 12, purpose: 'tools' }]),
     ib.append([{ type: 'funding/commit', fundingId: funding2, projectId, amount: 100_000, currency: 'EUR' }]),
@@ -75,12 +75,11 @@ test('replication - originator, borrower and investor all write, concurrently to
   ops.push(...concurrent.flat())
 
   const books = [book, bb, ib]
-  const opIds = ops.map((o) => o.opId)
-  await Promise.all(books.map((b) => b.waitForOps(opIds, 20_000)))
+  await Promise.all(books.map((b) => waitForSigned(b, ops, 20_000)))
   const hashes = await converge(books)
   t.is(hashes[1], hashes[0], 'borrower view equals originator view')
   t.is(hashes[2], hashes[0], 'investor view equals originator view')
-  await allAccepted(t, books, opIds, ['originator', 'borrower', 'investor'])
+  await allAccepted(t, books, ops, ['originator', 'borrower', 'investor'])
 
   for (const b of books) {
     t.alike((await b.view.list('loans')).map((l) => l.loanId).sort(), [loanId, loan2].sort(), 'both loans everywhere')
@@ -94,11 +93,11 @@ test('replication - a restarted borrower still follows the book, keeps its data 
   const net = await createNet(t, 2)
   const [orig, borrower] = net.nodes
   const book = await orig.createBook('Restart circle')
-  const projectId = newId()
+  const projectId = book.newId()
   await accepted(t, book, [{ type: 'project/create', projectId, terms: terms(Date.now()) }, { type: 'project/activate', projectId }])
   const bb = await borrower.acceptInvite((await orig.createInvite(book.topic, 'borrower')).code)
   await bb.until(async () => (await bb.view.get('projects', projectId))?.status === 'active', 20_000, 'project replicated')
-  const loanId = newId()
+  const loanId = bb.newId()
   await accepted(t, bb, [{ type: 'loan/apply', loanId, projectId, amount: 50_000, currency: 'EUR', months: 6, purpose: 'seeds' }])
   await book.until(async () => (await book.view.get('loans', loanId)) !== null, 20_000, 'loan replicated')
   const before = await bb.view.hash()
@@ -116,15 +115,15 @@ test('replication - a restarted borrower still follows the book, keeps its data 
   t.is((await rb.view.get('projects', projectId))?.status, 'active', 'the project is still there')
   t.is(rb.writable, true, 'still a writer after the restart')
 
-  const loan2 = newId()
+  const loan2 = rb.newId()
   const [op] = await accepted(t, rb, [{ type: 'loan/apply', loanId: loan2, projectId, amount: 70_000, currency: 'EUR', months: 12, purpose: 'after restart' }])
-  const [audit] = await book.waitForOps([op.opId], 20_000)
+  const [audit] = await waitForSigned(book, [op], 20_000)
   t.is(audit.status, 'accepted', 'the new op reaches the originator, accepted')
   t.is((await book.view.get('loans', loan2))?.borrower, borrower.did)
 
   // and the originator's later ops reach the restarted borrower
   const [approve] = await accepted(t, book, [{ type: 'loan/approve', loanId: loan2 }])
-  await rb.waitForOps([approve.opId], 20_000)
+  await waitForSigned(rb, [approve], 20_000)
   t.is((await rb.view.get('loans', loan2))?.status, 'approved', 'the originator\'s approval reaches the restarted borrower')
   const hashes = await converge([book, rb])
   t.is(hashes[1], hashes[0], 'views equal after the restart')
@@ -134,7 +133,7 @@ test('replication - ops a borrower writes offline and ops others write meanwhile
   const net = await createNet(t, 3)
   const [orig, borrower, investor] = net.nodes
   const book = await orig.createBook('Offline circle')
-  const projectId = newId()
+  const projectId = book.newId()
   const ops = await accepted(t, book, [{ type: 'project/create', projectId, terms: terms(Date.now()) }, { type: 'project/activate', projectId }])
   const [bb, ib] = await Promise.all([
     borrower.acceptInvite((await orig.createInvite(book.topic, 'borrower')).code),
@@ -151,16 +150,16 @@ test('replication - ops a borrower writes offline and ops others write meanwhile
   t.is(offline.peerCount, 0, 'offline node has no connections')
   const ob = offline.book(topic)
   t.is(ob.writable, true, 'offline node is still a writer')
-  const loanA = newId()
-  const loanB = newId()
+  const loanA = ob.newId()
+  const loanB = ob.newId()
   const offlineOps = await accepted(t, ob, [{ type: 'loan/apply', loanId: loanA, projectId, amount: 40_000, currency: 'EUR', months: 6, purpose: 'written offline' }])
   offlineOps.push(...await accepted(t, ob, [{ type: 'loan/apply', loanId: loanB, projectId, amount: 80_000, currency: 'EUR', months: 12, purpose: 'also offline' }, { type: 'loan/withdraw', loanId: loanB }]))
   await offline.close()
 
   // meanwhile, online
-  const fundingId = newId()
+  const fundingId = ib.newId()
   ops.push(...await accepted(t, ib, [{ type: 'funding/commit', fundingId, projectId, amount: 300_000, currency: 'EUR' }]))
-  const project2 = newId()
+  const project2 = book.newId()
   ops.push(...await accepted(t, book, [
     { type: 'project/create', projectId: project2, terms: terms(Date.now(), { name: 'Second' }) },
     { type: 'project/update', projectId: project2, changes: { description: 'edited while the borrower was away' } },
@@ -173,9 +172,9 @@ test('replication - ops a borrower writes offline and ops others write meanwhile
   const rb = node.book(topic)
   t.ok((await rb.view.get('loans', loanA)) !== null, 'the restarted borrower has its offline ops')
 
-  const allOps = [...ops, ...offlineOps].map((o) => o.opId)
+  const allOps = [...ops, ...offlineOps]
   const books = [book, rb, ib]
-  await Promise.all(books.map((b) => b.waitForOps(allOps, 30_000)))
+  await Promise.all(books.map((b) => waitForSigned(b, allOps, 30_000)))
   const hashes = await converge(books)
   t.is(hashes[1], hashes[0], 'borrower view equals originator view')
   t.is(hashes[2], hashes[0], 'investor view equals originator view')

@@ -3,6 +3,7 @@
 declare module '#fs' { import fs = require('fs'); export = fs }
 declare module '#path' { import path = require('path'); export = path }
 declare module '#os' { import os = require('os'); export = os }
+declare module '#process' { import process = require('process'); export = process }
 
 declare module 'brittle' {
   export interface Assertion {

@@ -91,6 +91,7 @@ program.command('start')
     const node = new GrowrNode({ storage: g.storage, bootstrap: g.bootstrapNodes, passphrase: process.env.GROWR_PASSPHRASE })
     const services = new Services(node, { announce: !!o.announce })
     await services.ready()
+    for (const note of node.storageNotes) console.error(`growr: ${note}`)
     const handlers = createHandlers(node, services)
     const server = await serve(g.storage, handlers)
     const status = await handlers.status({})
@@ -208,16 +209,20 @@ project.command('update').requiredOption('--book <topic>').requiredOption('--pro
 project.command('list').requiredOption('--book <topic>')
   .action(async (o: { book: string }) => print(await run('project.list', o), (r: Contract['project.list']['result']) => r.map((p) => `${p.projectId} ${p.status} ${p.terms.name} ${p.confirmedFunding}/${p.terms.amount} ${p.terms.currency}`).join('\n')))
 
-program.command('funding').description('fund projects (investor)')
-  .command('commit').requiredOption('--book <topic>').requiredOption('--project <id>').requiredOption('--amount <minor>', 'minor units', int)
+const funding = program.command('funding').description('fund projects (investor)')
+funding.command('commit').requiredOption('--book <topic>').requiredOption('--project <id>').requiredOption('--amount <minor>', 'minor units', int)
   .action(async (o: { book: string; project: string; amount: number }) => print(await run('funding.commit', o), acted('funding committed')))
+funding.command('cancel').requiredOption('--book <topic>').requiredOption('--funding <id>').option('--reason <text>')
+  .description('withdraw an unpaid commitment (investor), or expire one left unpaid 14 days (originator)')
+  .action(async (o: { book: string; funding: string; reason?: string }) => print(await run('funding.cancel', o), acted('funding cancelled')))
 
 const loan = program.command('loan').description('loans')
 loan.command('apply').requiredOption('--book <topic>').requiredOption('--project <id>').requiredOption('--amount <minor>', 'principal, minor units', int).requiredOption('--months <n>', '', int).option('--purpose <text>')
   .action(async (o: { book: string; project: string; amount: number; months: number; purpose?: string }) => print(await run('loan.apply', o), acted('loan applied')))
-for (const action of ['approve', 'reject', 'withdraw', 'default'] as const) {
+for (const action of ['approve', 'reject', 'withdraw', 'default', 'cancel'] as const) {
   const cmd = loan.command(action).requiredOption('--book <topic>').requiredOption('--loan <id>')
-  if (action === 'reject') cmd.requiredOption('--reason <text>')
+  if (action === 'reject' || action === 'cancel') cmd.requiredOption('--reason <text>')
+  if (action === 'cancel') cmd.description('originator: call off an approved loan that was never disbursed')
   cmd.action(async (o: { book: string; loan: string; reason?: string }) => print(await run('loan.decide', { ...o, action }), acted(`loan ${action}`)))
 }
 loan.command('repay').requiredOption('--book <topic>').requiredOption('--loan <id>').option('--reference <text>').description('record the next instalment\'s payment')
@@ -226,6 +231,8 @@ loan.command('show').requiredOption('--book <topic>').requiredOption('--loan <id
   .action(async (o: { book: string; loan: string }) => print(await run('loan.show', o), (r: Contract['loan.show']['result']) => [`${r.loanId} ${r.status} ${r.amount} ${r.currency} over ${r.months} months, outstanding ${r.outstanding}`, ...r.schedule.map((i) => `  ${i.n} ${i.dueDate} principal ${i.principal} interest ${i.interest} total ${i.total} paid ${i.principalPaid + i.interestPaid}`)].join('\n')))
 loan.command('list').requiredOption('--book <topic>')
   .action(async (o: { book: string }) => print(await run('loan.list', o), (r: Contract['loan.list']['result']) => r.map((l) => `${l.loanId} ${l.status} ${l.amount} ${l.currency} ${l.borrower}`).join('\n')))
+loan.command('applications').requiredOption('--book <topic>').description('originator: applications waiting for a decision, and whether approving each would be accepted now')
+  .action(async (o: { book: string }) => print(await run('loan.applications', o), (r: Contract['loan.applications']['result']) => r.map((l) => `${l.loanId} ${l.amount} ${l.currency} ${l.borrower} ${l.approvable ? 'approvable' + (l.eligibility ? ` (eligible, verified by ${l.eligibility.verifier})` : '') : 'NOT approvable: ' + (l.approvalBlocker ?? '')}`).join('\n') || 'no applications waiting'))
 
 const payment = program.command('payment').description('payment records (rail: manual)')
 payment.command('record').requiredOption('--book <topic>').addOption(new Option('--kind <kind>').choices(['funding', 'disbursement', 'repayment', 'distribution']).makeOptionMandatory())
@@ -233,6 +240,13 @@ payment.command('record').requiredOption('--book <topic>').addOption(new Option(
   .action(async (o: Contract['payment.record']['args']) => print(await run('payment.record', o), (r: { id: string; amount: number }) => `payment ${r.id} of ${r.amount} recorded`))
 payment.command('confirm').requiredOption('--book <topic>').requiredOption('--payment <id>')
   .action(async (o: { book: string; payment: string }) => print(await run('payment.confirm', o), acted('payment confirmed')))
+payment.command('dispute').requiredOption('--book <topic>').requiredOption('--payment <id>').requiredOption('--reason <text>').description('payee: the money did not arrive')
+  .action(async (o: { book: string; payment: string; reason: string }) => print(await run('payment.dispute', o), acted('payment disputed')))
+payment.command('cancel').requiredOption('--book <topic>').requiredOption('--payment <id>').option('--reason <text>').description('payer: withdraw a payment not yet confirmed; what it reserved is released')
+  .action(async (o: { book: string; payment: string; reason?: string }) => print(await run('payment.cancel', o), acted('payment cancelled')))
+
+program.command('witness').requiredOption('--book <topic>').description('borrower or investor: vouch for today\'s date in the book (lets the originator act on dates, e.g. a default after grace)')
+  .action(async (o: { book: string }) => print(await run('clock.witness', o), (r: Contract['clock.witness']['result']) => `vouched for ${new Date(r.ts).toISOString()}`))
 
 program.command('distribute').requiredOption('--book <topic>').description('pay investors the repayment shares owed to them')
   .action(async (o: { book: string }) => print(await run('distribute', o), (r: Contract['distribute']['result']) => r.map((d) => `distribution ${d.id}: ${d.amount} to funding ${d.funding}`).join('\n') || 'nothing owed to investors'))
@@ -268,6 +282,12 @@ vc.command('enroll').requiredOption('--type <type>').requiredOption('--subject <
   .description('issuer: record what you verified about a subject, so it can request that credential over the network')
   .action(async (o: { type: string; subject: string; claims: string; validUntil?: string }) =>
     print(await run('vc.enroll', { type: o.type, subject: o.subject, claims: jsonArg(o.claims) as Record<string, unknown>, validUntil: o.validUntil }), (r: { subject: string; type: string }) => `${r.subject} may now request a ${r.type}`))
+vc.command('unenroll').requiredOption('--type <type>').requiredOption('--subject <did>')
+  .description('issuer: remove an enrolment; the credential issued from it, if it stands, is revoked')
+  .action(async (o: { type: string; subject: string }) =>
+    print(await run('vc.unenroll', { type: o.type, subject: o.subject }), (r: Contract['vc.unenroll']['result']) => `${r.subject} is no longer enrolled for ${r.type}${r.revoked ? `; revoked ${r.revoked}` : ''}`))
+vc.command('enrolled').description('issuer: your enrolments (no claims): enrolled, issued, or revoked until you enroll the subject again')
+  .action(async () => print(await run('vc.enrolled', {}), (r: Contract['vc.enrolled']['result']) => r.map((e) => `${e.subject} ${e.type} ${e.state.toUpperCase()}${e.credential ? ' ' + e.credential : ''}`).join('\n') || 'none'))
 vc.command('request').requiredOption('--issuer <did>').requiredOption('--type <type>')
   .description('ask an issuer on the network for a credential about you; it is kept in your SSCR')
   .action(async (o: { issuer: string; type: string }) => print(await run('vc.request', o), (r: { id: string }) => `received ${r.id}`))
@@ -287,7 +307,7 @@ vc.command('verify <file>').option('--verification-key <multibase>', 'the issuer
     print(r, problems)
     if (!r.verified) process.exitCode = 1
   })
-vc.command('revoke <id>').description('issuer: revoke a credential you issued (sets its bit in your published status list)')
+vc.command('revoke <id>').description('issuer: revoke a credential you issued (sets its bit in your published status list); the subject gets no new one until you enroll it again')
   .action(async (id: string) => print(await run('vc.revoke', { id }), (r: { id: string }) => `revoked ${r.id}`))
 vc.command('issued').description('issuer: credentials you issued (no claims)')
   .action(async () => print(await run('vc.issued', {}), (r: Contract['vc.issued']['result']) => r.map((c) => `${c.id} ${c.type} to ${c.subject}${c.revoked ? ' REVOKED' : ''}`).join('\n') || 'none'))

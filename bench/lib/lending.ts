@@ -18,8 +18,10 @@
 import path from 'node:path'
 import { GrowrNode } from '../../core/node.ts'
 import { createIdentity } from '../../core/identity/keyfile.ts'
-import { newId, type Book } from '../../books/book.ts'
-import type { OpInput, ProjectTerms } from '../../books/ops/types.ts'
+import type { Book } from '../../books/book.ts'
+import { scopedId } from '../../books/ids.ts'
+import type { Op, OpInput, ProjectTerms } from '../../books/ops/types.ts'
+import { waitForSigned } from '../../test/helpers/book.ts'
 import { terms } from '../../test/helpers/fixtures.ts'
 import { link, type Scratch } from './util.ts'
 
@@ -50,9 +52,13 @@ interface Phase { actor: Actor; ops: OpInput[] }
 
 export interface LendingPlan { phases: Phase[]; measured: OpInput[] }
 
-/** The op plan for `n` measured originator ops (n a multiple of 10). */
-export function lendingPlan (n: number, now: number): LendingPlan {
+/**
+ * The op plan for `n` measured originator ops (n a multiple of 10).
+ * @param dids the DID of each actor: a record's id is scoped to the DID that creates it (books/ids.ts)
+ */
+export function lendingPlan (n: number, now: number, dids: Record<Actor, string>): LendingPlan {
   if (n % BLOCK !== 0) throw new Error(`n must be a multiple of ${BLOCK}`)
+  const newId = (by: Actor) => scopedId(dids[by])
   const blocks = n / BLOCK
   const projects = Math.ceil(blocks / BLOCKS_PER_PROJECT)
   const p0: Phase = { actor: 'orig', ops: [] }
@@ -64,11 +70,11 @@ export function lendingPlan (n: number, now: number): LendingPlan {
   const measured: OpInput[] = []
   const projectIds: string[] = []
   for (let p = 0; p < projects; p++) {
-    const projectId = newId()
+    const projectId = newId('orig')
     projectIds.push(projectId)
     p0.ops.push({ type: 'project/create', projectId, terms: benchTerms(now, `Growers ${p + 1}`) }, { type: 'project/activate', projectId })
-    const fundingId = newId()
-    const paymentId = newId()
+    const fundingId = newId('investor')
+    const paymentId = newId('investor')
     p1.ops.push(
       { type: 'funding/commit', fundingId, projectId, amount: 100_000_000_000, currency: 'EUR' },
       { type: 'payment/record', paymentId, kind: 'funding', ref: fundingId, amount: 100_000_000_000, currency: 'EUR', rail: 'manual', reference: `SEPA seed ${p}` }
@@ -77,11 +83,11 @@ export function lendingPlan (n: number, now: number): LendingPlan {
   }
   for (let b = 0; b < blocks; b++) {
     const projectId = projectIds[Math.floor(b / BLOCKS_PER_PROJECT)]
-    const loans = Array.from({ length: 7 }, (_, i) => ({ loanId: newId(), amount: 20_000 + ((b * 7 + i) % 90) * 2_000, months: 3 + ((b + i) % 22) }))
+    const loans = Array.from({ length: 7 }, (_, i) => ({ loanId: newId('borrower'), amount: 20_000 + ((b * 7 + i) % 90) * 2_000, months: 3 + ((b + i) % 22) }))
     for (const l of loans) p3.ops.push({ type: 'loan/apply', loanId: l.loanId, projectId, amount: l.amount, currency: 'EUR', months: l.months, purpose: 'seedlings, drip irrigation and a season of fertiliser' })
     const [a1, a2, a3, a4, a5, j, r] = loans
-    const rd = newId()
-    const rr = newId()
+    const rd = newId('orig')
+    const rr = newId('borrower')
     p4.ops.push(
       { type: 'loan/approve', loanId: r.loanId },
       { type: 'payment/record', paymentId: rd, kind: 'disbursement', ref: r.loanId, amount: r.amount - FEE, currency: 'EUR', rail: 'manual', reference: `SEPA disbursement ${b}` }
@@ -97,11 +103,11 @@ export function lendingPlan (n: number, now: number): LendingPlan {
       { type: 'loan/approve', loanId: a4.loanId },
       { type: 'loan/reject', loanId: j.loanId, reason: 'repayment capacity below the project threshold' }
     )
-    for (const l of [a1, a2, a3]) measured.push({ type: 'payment/record', paymentId: newId(), kind: 'disbursement', ref: l.loanId, amount: l.amount - FEE, currency: 'EUR', rail: 'manual', reference: `SEPA disbursement ${b}` })
+    for (const l of [a1, a2, a3]) measured.push({ type: 'payment/record', paymentId: newId('orig'), kind: 'disbursement', ref: l.loanId, amount: l.amount - FEE, currency: 'EUR', rail: 'manual', reference: `SEPA disbursement ${b}` })
     measured.push({ type: 'payment/confirm', paymentId: rr })
     if (b % 10 === 0) {
-      const fundingId = newId()
-      const paymentId = newId()
+      const fundingId = newId('investor')
+      const paymentId = newId('investor')
       p1.ops.push(
         { type: 'funding/commit', fundingId, projectId, amount: 500_000 + b, currency: 'EUR' },
         { type: 'payment/record', paymentId, kind: 'funding', ref: fundingId, amount: 500_000 + b, currency: 'EUR', rail: 'manual', reference: `SEPA ${b}` }
@@ -132,12 +138,12 @@ export interface LendingBook {
   close (): Promise<void>
 }
 
-/** Appends `inputs` in arrays of `batch` ops (one Autobase append each). @returns the last op id */
-async function appendAll (book: Book, inputs: OpInput[], batch: number): Promise<string | null> {
-  let last: string | null = null
+/** Appends `inputs` in arrays of `batch` ops (one Autobase append each). @returns the last op */
+async function appendAll (book: Book, inputs: OpInput[], batch: number): Promise<Op | null> {
+  let last: Op | null = null
   for (let i = 0; i < inputs.length; i += batch) {
     const ops = await book.append(inputs.slice(i, i + batch))
-    last = ops[ops.length - 1].opId
+    last = ops[ops.length - 1]
   }
   return last
 }
@@ -185,14 +191,14 @@ export async function buildLendingBook (scratch: Scratch, n: number, opts: { bat
       await mb.until(async () => mb.writable, 30_000, 'member became a writer')
     }
 
-    const plan = lendingPlan(n, Date.now())
+    const plan = lendingPlan(n, Date.now(), { orig: orig.did, investor: investor.did, borrower: borrower.did })
     let setupOps = 3
     for (const [i, phase] of plan.phases.entries()) {
       const last = await appendAll(books[phase.actor], phase.ops, opts.batch)
       setupOps += phase.ops.length
       const next = plan.phases[i + 1]?.actor
       const waiters = [book, ...(next && next !== 'orig' && next !== phase.actor ? [books[next]] : [])]
-      if (last) await Promise.all(waiters.map((b) => b.waitForOps([last], 600_000)))
+      if (last) await Promise.all(waiters.map((b) => waitForSigned(b, [last], 600_000)))
       if (phase.actor === 'investor') await investor.close() // done: no need to keep applying
     }
     await book.base.update()

@@ -53,3 +53,10 @@ export const memberRemove: Handler = async (ctx) => {
   })
   return null
 }
+
+/**
+ * A borrower or investor vouches that it is at least the op's time (books/clock.ts): what lets
+ * the originator act on dates (a default after grace) when the members have been silent.
+ * Accepting it is all it does; apply moves the members' clock.
+ */
+export const clockWitness: Handler = async () => null

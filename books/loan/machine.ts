@@ -1,12 +1,13 @@
 /**
  * The loan state machine:
- *   applied -> approved | rejected | withdrawn;  approved -> disbursed;  disbursed -> repaid | defaulted
+ *   applied -> approved | rejected | withdrawn;  approved -> disbursed | cancelled | withdrawn
+ *   (cancelled or withdrawn only while no disbursement is recorded);  disbursed -> repaid | defaulted
  * Pure functions: (state, op facts) -> next state | rejection. Authorization (who may act)
  * is decided by the caller; these functions decide whether the transition is legal.
  */
 import { accept, reject, type Result } from '../result.ts'
 import type { InstalmentState, Loan, LoanEligibility, Project } from '../entities.ts'
-import { computeSchedule } from '../schedule.ts'
+import { computeSchedule, type Instalment } from '../schedule.ts'
 import { addDays, dateOf } from '../dates.ts'
 import type { DidKey } from '../../core/identity/did-key.ts'
 
@@ -47,10 +48,21 @@ export function applyForLoan (existing: Loan | null, project: Project, borrower:
   })
 }
 
-/** The borrower takes back an application not yet decided. */
+/** The borrower takes back an application, or an approved loan whose disbursement is not recorded. */
 export function withdrawLoan (loan: Loan, ts: number): Result<Loan> {
-  if (loan.status !== 'applied') return reject(`cannot withdraw a ${loan.status} loan`)
+  if (loan.status !== 'applied' && loan.status !== 'approved') return reject(`cannot withdraw a ${loan.status} loan`)
+  if (loan.disbursementPaymentId !== null) return reject('the disbursement is recorded: dispute it, or confirm it and repay')
   return accept({ ...loan, status: 'withdrawn', updatedAt: ts })
+}
+
+/**
+ * The originator calls off an approved loan that was never disbursed (the borrower went silent,
+ * or the disbursement was cancelled). Its schedule no longer binds anyone.
+ */
+export function cancelLoan (loan: Loan, reason: string, ts: number): Result<Loan> {
+  if (loan.status !== 'approved') return reject(`cannot cancel a ${loan.status} loan${loan.status === 'applied' ? ': reject it' : ''}`)
+  if (loan.disbursementPaymentId !== null) return reject('the disbursement is recorded: cancel that payment first')
+  return accept({ ...loan, status: 'cancelled', reason, updatedAt: ts })
 }
 
 /**
@@ -63,6 +75,7 @@ export function withdrawLoan (loan: Loan, ts: number): Result<Loan> {
 export function approveLoan (loan: Loan, project: Project, trustedVerifiers: readonly string[], ts: number): Result<Loan> {
   if (loan.status !== 'applied') return reject(`cannot approve a ${loan.status} loan`)
   if (project.status === 'closed') return reject('project is closed')
+  if (loan.currency !== project.terms.currency) return reject(`loan is in ${loan.currency}, the project lends ${project.terms.currency}`)
   const e = loan.eligibility
   if (e) {
     if (!trustedVerifiers.includes(e.verifier)) return reject(`the eligibility attestation is from ${e.verifier}, a verifier this book does not trust`)
@@ -70,14 +83,27 @@ export function approveLoan (loan: Loan, project: Project, trustedVerifiers: rea
   } else if (project.terms.eligibility.length > 0) {
     return reject('the project has eligibility criteria and this application carries no eligibility attestation')
   }
-  const schedule = computeSchedule({
-    principal: loan.amount,
-    annualRateBps: project.terms.annualRateBps,
-    months: loan.months,
-    method: project.terms.interestMethod,
-    startDate: dateOf(ts)
-  }).map((i): InstalmentState => ({ ...i, principalPaid: 0, interestPaid: 0 }))
+  const computed = scheduleFor(loan, project, dateOf(ts))
+  if (!computed.ok) return computed
+  const schedule = computed.value.map((i): InstalmentState => ({ ...i, principalPaid: 0, interestPaid: 0 }))
   return accept({ ...loan, status: 'approved', schedule, updatedAt: ts })
+}
+
+/**
+ * The schedule a loan would have if approved on `startDate`, refused when any instalment or the
+ * total owed would pass Number.MAX_SAFE_INTEGER minor units or a due date would pass year 9999.
+ */
+export function scheduleFor (loan: { amount: number; months: number }, project: Project, startDate: string): Result<Instalment[]> {
+  let rows: Instalment[]
+  try {
+    rows = computeSchedule({ principal: loan.amount, annualRateBps: project.terms.annualRateBps, months: loan.months, method: project.terms.interestMethod, startDate })
+  } catch (err) {
+    return reject(`no schedule can be fixed for this loan: ${(err as Error).message}`)
+  }
+  let total = 0n
+  for (const r of rows) total += BigInt(r.total)
+  if (total > BigInt(Number.MAX_SAFE_INTEGER)) return reject(`the loan would owe ${total} minor units in all, past the largest exact amount`)
+  return accept(rows)
 }
 
 /** The originator declines an application, with a reason the borrower will read. */
@@ -136,10 +162,19 @@ export function overdueInstalment (loan: Loan, gracePeriodDays: number, day: str
   return null
 }
 
-/** Default is allowed only when an instalment is overdue beyond the project's grace period. */
-export function defaultLoan (loan: Loan, project: Project, ts: number): Result<Loan> {
+/**
+ * Default is allowed only when an instalment is overdue beyond the project's grace period.
+ * @param ts the op's own timestamp, ms (recorded on the loan)
+ * @param judgedAt the time the overdue rule is judged at, ms: the originator's claim capped by
+ *   the latest time a borrower or investor vouched for (books/clock.ts originatorTime)
+ */
+export function defaultLoan (loan: Loan, project: Project, ts: number, judgedAt: number = ts): Result<Loan> {
   if (loan.status !== 'disbursed') return reject(`cannot default a ${loan.status} loan`)
-  const late = overdueInstalment(loan, project.terms.gracePeriod, dateOf(ts))
-  if (!late) return reject(`no instalment is overdue beyond the ${project.terms.gracePeriod}-day grace period on ${dateOf(ts)}`)
+  const day = dateOf(judgedAt)
+  const late = overdueInstalment(loan, project.terms.gracePeriod, day)
+  if (!late) {
+    const capped = judgedAt < ts ? ` (the op says ${dateOf(ts)}, but no borrower or investor has vouched for a time after ${day}: a clock/witness op by one of them moves that)` : ''
+    return reject(`no instalment is overdue beyond the ${project.terms.gracePeriod}-day grace period on ${day}${capped}`)
+  }
   return accept({ ...loan, status: 'defaulted', updatedAt: ts })
 }

@@ -51,9 +51,13 @@ const terms = {
   isInviteOnly: { type: 'boolean' }
 }
 
+// 9999-12-31T23:59:59.999Z: calendar dates stay four-digit years, so date arithmetic in apply
+// (schedules, grace periods) cannot leave the range it is defined on
+export const MAX_TS = 253402300799999
+
 const base = {
   opId: id,
-  ts: { type: 'integer', minimum: 0, maximum: 8640000000000000 },
+  ts: { type: 'integer', minimum: 0, maximum: MAX_TS },
   signer: did
 }
 
@@ -99,6 +103,8 @@ export const OP_SCHEMAS_V1: Record<string, object> = {
   'loan/approve': op('loan/approve', { loanId: id }, ['loanId']),
   'loan/reject': op('loan/reject', { loanId: id, reason: text(1000) }, ['loanId', 'reason']),
   'loan/default': op('loan/default', { loanId: id }, ['loanId']),
+  'loan/cancel': op('loan/cancel', { loanId: id, reason: text(1000) }, ['loanId', 'reason']),
+  'funding/cancel': op('funding/cancel', { fundingId: id, reason: text(1000) }, ['fundingId', 'reason']),
   'payment/record': op('payment/record', {
     paymentId: id,
     kind: { enum: ['funding', 'disbursement', 'repayment', 'distribution'] },
@@ -109,6 +115,9 @@ export const OP_SCHEMAS_V1: Record<string, object> = {
     reference: text(500)
   }, ['paymentId', 'kind', 'ref', 'amount', 'currency', 'rail', 'reference']),
   'payment/confirm': op('payment/confirm', { paymentId: id }, ['paymentId']),
+  'payment/dispute': op('payment/dispute', { paymentId: id, reason: text(1000) }, ['paymentId', 'reason']),
+  'payment/cancel': op('payment/cancel', { paymentId: id, reason: text(1000) }, ['paymentId', 'reason']),
+  'clock/witness': op('clock/witness', {}, []),
   'trust/issuer': op('trust/issuer', { credentialType: { enum: CREDENTIAL_TYPES }, issuer: did, trusted: { type: 'boolean' } }, ['credentialType', 'issuer', 'trusted']),
   'trust/verifier': op('trust/verifier', { verifier: did, trusted: { type: 'boolean' } }, ['verifier', 'trusted'])
 }

@@ -1,7 +1,9 @@
 /**
  * The lending book's ops, version 1: one discriminated union keyed by `type`.
  * Every op carries its own id, timestamp (ms since epoch, chosen by the signer) and
- * signer DID, so apply needs no clock and no randomness.
+ * signer DID, so apply needs no clock and no randomness. An op is identified by (signer, opId);
+ * the record ids an op creates are scoped to its signer (books/ids.ts). How far a timestamp is
+ * believed is books/clock.ts's business.
  * Money fields are integer minor units (cents, sats) with a currency or asset code.
  */
 import type { DidKey } from '../../core/identity/did-key.ts'
@@ -51,8 +53,13 @@ export type Op = OpBase & (
   | { type: 'loan/approve'; loanId: string }
   | { type: 'loan/reject'; loanId: string; reason: string }
   | { type: 'loan/default'; loanId: string }
+  | { type: 'loan/cancel'; loanId: string; reason: string }
+  | { type: 'funding/cancel'; fundingId: string; reason: string }
   | { type: 'payment/record'; paymentId: string; kind: PaymentKind; ref: string; amount: number; currency: string; rail: 'manual'; reference: string }
   | { type: 'payment/confirm'; paymentId: string }
+  | { type: 'payment/dispute'; paymentId: string; reason: string }
+  | { type: 'payment/cancel'; paymentId: string; reason: string }
+  | { type: 'clock/witness' }
   | { type: 'trust/issuer'; credentialType: CredentialType; issuer: DidKey; trusted: boolean }
   | { type: 'trust/verifier'; verifier: DidKey; trusted: boolean }
 )

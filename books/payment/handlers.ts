@@ -8,7 +8,8 @@
  */
 import type { ApplyContext, Handler } from '../apply.ts'
 import type { BookMeta, Payment } from '../entities.ts'
-import { confirmPayment, recordPayment } from './machine.ts'
+import { cancelPayment, confirmPayment, disputePayment, recordPayment } from './machine.ts'
+import { notBefore } from '../clock.ts'
 import { applyRepayment, checkRepayment, markDisbursed } from '../loan/machine.ts'
 import { checkDistribution, confirmFunding, shareRepayment } from '../funding/machine.ts'
 import type { DidKey } from '../../core/identity/did-key.ts'
@@ -34,6 +35,8 @@ async function reservePayment (ctx: ApplyContext, op: Of<'payment/record'>, orig
       const f = await ctx.get('fundings', op.ref)
       if (!f) return `no funding ${op.ref}`
       if (f.investor !== op.signer) return 'only the investor who committed a funding pays it'
+      const early = notBefore(op.ts, f.committedAt, 'the funding commitment')
+      if (early) return early
       if (f.status !== 'committed' || f.paymentId !== null) return 'funding is already paid'
       if (op.amount !== f.amount || op.currency !== f.currency) return `funding payment must be exactly ${f.amount} ${f.currency}`
       ctx.put('fundings', f.fundingId, { ...f, paymentId: op.paymentId })
@@ -44,9 +47,12 @@ async function reservePayment (ctx: ApplyContext, op: Of<'payment/record'>, orig
       const loan = await ctx.get('loans', op.ref)
       if (!loan) return `no loan ${op.ref}`
       if (loan.status !== 'approved') return `cannot disburse a ${loan.status} loan`
+      const early = notBefore(op.ts, loan.updatedAt, 'the loan\'s approval')
+      if (early) return early
       if (loan.disbursementPaymentId !== null) return 'loan disbursement already recorded'
       const project = await ctx.get('projects', loan.projectId)
       if (!project) return `no project ${loan.projectId}`
+      if (loan.currency !== project.terms.currency) return `loan is in ${loan.currency}, the project's funding in ${project.terms.currency}`
       const net = loan.amount - project.terms.disbursementFee
       if (op.amount !== net || op.currency !== loan.currency) return `disbursement must be exactly ${net} ${loan.currency} (principal less the ${project.terms.disbursementFee} fee)`
       const available = project.confirmedFunding - project.disbursed
@@ -60,6 +66,8 @@ async function reservePayment (ctx: ApplyContext, op: Of<'payment/record'>, orig
       if (!loan) return `no loan ${op.ref}`
       if (loan.borrower !== op.signer) return 'only the borrower repays a loan'
       if (op.currency !== loan.currency) return `repayment currency must be ${loan.currency}`
+      const early = notBefore(op.ts, loan.appliedAt, 'the loan\'s application')
+      if (early) return early
       const r = checkRepayment(loan, op.amount)
       if (!r.ok) return r.reason
       ctx.put('loans', loan.loanId, r.value)
@@ -70,6 +78,8 @@ async function reservePayment (ctx: ApplyContext, op: Of<'payment/record'>, orig
       const f = await ctx.get('fundings', op.ref)
       if (!f) return `no funding ${op.ref}`
       if (op.currency !== f.currency) return `distribution currency must be ${f.currency}`
+      const early = notBefore(op.ts, f.committedAt, 'the funding commitment')
+      if (early) return early
       const r = checkDistribution(f, op.amount)
       if (!r.ok) return r.reason
       ctx.put('fundings', f.fundingId, r.value)
@@ -82,6 +92,8 @@ export const paymentConfirm: Handler = async (ctx) => {
   const op = ctx.op as Of<'payment/confirm'>
   const p = await ctx.get('payments', op.paymentId)
   if (!p) return `no payment ${op.paymentId}`
+  const early = notBefore(op.ts, p.recordedAt, 'the payment\'s record')
+  if (early) return early
   const r = confirmPayment(p, op.signer, op.ts)
   if (!r.ok) return r.reason
   const reason = await settle(ctx, r.value, op.ts)
@@ -115,6 +127,7 @@ async function settle (ctx: ApplyContext, p: Payment, ts: number): Promise<strin
       const loan = await ctx.get('loans', p.ref)
       const project = loan && await ctx.get('projects', loan.projectId)
       if (!loan || !project) return 'loan or its project is missing'
+      if (loan.currency !== p.currency || project.terms.currency !== p.currency) return `repayment in ${p.currency} for a ${loan.currency} loan of a ${project.terms.currency} project`
       const r = applyRepayment(loan, p.amount, ts)
       if (!r.ok) return r.reason
       ctx.put('loans', loan.loanId, r.value)
@@ -132,5 +145,61 @@ async function settle (ctx: ApplyContext, p: Payment, ts: number): Promise<strin
     }
     case 'distribution':
       return null
+  }
+}
+
+export const paymentDispute: Handler = async (ctx) => {
+  const op = ctx.op as Of<'payment/dispute'>
+  const p = await ctx.get('payments', op.paymentId)
+  if (!p) return `no payment ${op.paymentId}`
+  const r = disputePayment(p, op.signer, op.reason, op.ts)
+  if (!r.ok) return r.reason
+  ctx.put('payments', p.paymentId, r.value)
+  return null
+}
+
+/** The payer cancels its unconfirmed payment: what the record reserved is released. */
+export const paymentCancel: Handler = async (ctx) => {
+  const op = ctx.op as Of<'payment/cancel'>
+  const p = await ctx.get('payments', op.paymentId)
+  if (!p) return `no payment ${op.paymentId}`
+  const r = cancelPayment(p, op.signer, op.reason, op.ts)
+  if (!r.ok) return r.reason
+  const reason = await release(ctx, p, op.ts)
+  if (reason) return reason
+  ctx.put('payments', p.paymentId, r.value)
+  return null
+}
+
+/** Undoes what recording `p` reserved in the thing it pays for (the inverse of reservePayment). */
+async function release (ctx: ApplyContext, p: Payment, ts: number): Promise<string | null> {
+  switch (p.kind) {
+    case 'funding': {
+      const f = await ctx.get('fundings', p.ref)
+      if (!f) return `no funding ${p.ref}`
+      if (f.paymentId === p.paymentId) ctx.put('fundings', f.fundingId, { ...f, paymentId: null })
+      return null
+    }
+    case 'disbursement': {
+      const loan = await ctx.get('loans', p.ref)
+      const project = loan && await ctx.get('projects', loan.projectId)
+      if (!loan || !project) return 'loan or its project is missing'
+      if (loan.disbursementPaymentId !== p.paymentId) return null
+      ctx.put('loans', loan.loanId, { ...loan, disbursementPaymentId: null, updatedAt: ts })
+      ctx.put('projects', project.projectId, { ...project, disbursed: project.disbursed - loan.amount, updatedAt: ts })
+      return null
+    }
+    case 'repayment': {
+      const loan = await ctx.get('loans', p.ref)
+      if (!loan) return `no loan ${p.ref}`
+      ctx.put('loans', loan.loanId, { ...loan, pendingRepayment: Math.max(0, loan.pendingRepayment - p.amount) })
+      return null
+    }
+    case 'distribution': {
+      const f = await ctx.get('fundings', p.ref)
+      if (!f) return `no funding ${p.ref}`
+      ctx.put('fundings', f.fundingId, { ...f, distributed: f.distributed - p.amount })
+      return null
+    }
   }
 }

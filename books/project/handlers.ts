@@ -1,6 +1,7 @@
 /** Handlers for project ops (originator only; authorization is checked in apply). */
 import type { Handler } from '../apply.ts'
 import { createProject, transitionProject, updateProject } from './machine.ts'
+import { notBefore } from '../clock.ts'
 
 type Of<T extends string> = Extract<Parameters<Handler>[0]['op'], { type: T }>
 
@@ -16,6 +17,8 @@ export const projectUpdate: Handler = async (ctx) => {
   const op = ctx.op as Of<'project/update'>
   const p = await ctx.get('projects', op.projectId)
   if (!p) return `no project ${op.projectId}`
+  const early = notBefore(op.ts, p.statusAt, 'the project\'s last status change')
+  if (early) return early
   const r = updateProject(p, op.changes, op.ts)
   if (!r.ok) return r.reason
   ctx.put('projects', op.projectId, r.value)
@@ -27,6 +30,8 @@ export const projectTransition: Handler = async (ctx) => {
   const p = await ctx.get('projects', op.projectId)
   if (!p) return `no project ${op.projectId}`
   const action = op.type.slice('project/'.length) as 'activate' | 'deactivate' | 'close'
+  const early = notBefore(op.ts, p.statusAt, 'the project\'s last status change')
+  if (early) return early
   const r = transitionProject(p, action, op.ts)
   if (!r.ok) return r.reason
   ctx.put('projects', op.projectId, r.value)

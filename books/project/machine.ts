@@ -8,6 +8,7 @@ import type { Project, ProjectStatus } from '../entities.ts'
 import type { ProjectTerms } from '../ops/types.ts'
 import { isValidDate } from '../dates.ts'
 import { checkRules } from '../../core/services/criteria.ts'
+import { computeSchedule } from '../schedule.ts'
 
 const TRANSITIONS: Record<'activate' | 'deactivate' | 'close', { from: ProjectStatus[]; to: ProjectStatus }> = {
   activate: { from: ['draft', 'inactive'], to: 'active' },
@@ -28,6 +29,20 @@ export function checkTerms (t: ProjectTerms): string | null {
   if (t.disbursementFee >= t.loanMinAmount) return 'disbursementFee would take the whole of the smallest loan'
   const rules = checkRules(t.eligibility)
   if (rules) return `eligibility: ${rules}`
+  // the largest, longest loan the terms allow must have a schedule whose amounts stay exact
+  const worst = computeWorst(t)
+  if (worst) return worst
+  return null
+}
+
+function computeWorst (t: ProjectTerms): string | null {
+  let total = 0n
+  try {
+    for (const r of computeSchedule({ principal: t.loanMaxAmount, annualRateBps: t.annualRateBps, months: t.loanMaxDuration, method: t.interestMethod, startDate: t.endDate })) total += BigInt(r.total)
+  } catch (err) {
+    return `the largest loan these terms allow has no exact schedule: ${(err as Error).message}`
+  }
+  if (total > BigInt(Number.MAX_SAFE_INTEGER)) return `the largest loan these terms allow would owe ${total} minor units, past the largest exact amount`
   return null
 }
 
@@ -41,7 +56,7 @@ export function createProject (existing: Project | null, projectId: string, term
   if (existing) return reject(`project ${projectId} already exists`)
   const bad = checkTerms(terms)
   if (bad) return reject(bad)
-  return accept({ projectId, terms, status: 'draft', createdAt: ts, updatedAt: ts, committed: 0, confirmedFunding: 0, disbursed: 0, fundingIds: [] })
+  return accept({ projectId, terms, status: 'draft', createdAt: ts, updatedAt: ts, statusAt: ts, committed: 0, confirmedFunding: 0, disbursed: 0, fundingIds: [] })
 }
 
 /** Changes terms of a draft or inactive project (never of an active one: borrowers apply against what they see). */
@@ -50,7 +65,8 @@ export function updateProject (p: Project, changes: Partial<ProjectTerms>, ts: n
   const terms = { ...p.terms, ...changes }
   const bad = checkTerms(terms)
   if (bad) return reject(bad)
-  if (changes.currency !== undefined && changes.currency !== p.terms.currency && p.committed > 0) return reject('currency cannot change once funding is committed')
+  // loans and fundings are made in the currency the project showed when they were made
+  if (changes.currency !== undefined && changes.currency !== p.terms.currency && p.status !== 'draft') return reject('currency is fixed once a project has been activated')
   if (terms.amount < p.committed) return reject('amount is below the funding already committed')
   return accept({ ...p, terms, updatedAt: ts })
 }
@@ -59,5 +75,5 @@ export function updateProject (p: Project, changes: Partial<ProjectTerms>, ts: n
 export function transitionProject (p: Project, action: keyof typeof TRANSITIONS, ts: number): Result<Project> {
   const t = TRANSITIONS[action]
   if (!t.from.includes(p.status)) return reject(`cannot ${action} a ${p.status} project`)
-  return accept({ ...p, status: t.to, updatedAt: ts })
+  return accept({ ...p, status: t.to, updatedAt: ts, statusAt: ts })
 }

@@ -123,16 +123,54 @@ export function checkSubject (type: CredentialType, credentialSubject: unknown):
   return `${type} credentialSubject${err?.instancePath || ''} ${err?.message ?? 'is invalid'}${extra}`
 }
 
+/** What identifies one record: a credential by its id, a repayment record also by the loan it closes. */
+function recordKeys (vc: { id?: unknown; type?: unknown; credentialSubject?: unknown }): string[] {
+  const keys = typeof vc.id === 'string' ? [`id ${vc.id}`] : []
+  const s = vc.credentialSubject as Record<string, unknown> | undefined
+  if (credentialTypeOf(vc) === 'RepaymentHistoryCredential' && s && typeof s.book === 'string' && typeof s.loanId === 'string') {
+    keys.push(`loan ${s.book}/${s.loanId}`)
+  }
+  return keys
+}
+
+/**
+ * Why a set of credentials counts some record twice: the same credential (by id) presented more
+ * than once, or two repayment records for the same loan (book + loanId). Counted facts (loans
+ * repaid, loans defaulted) would otherwise grow with every copy.
+ * @param credentials objects with `id`, `type` and `credentialSubject`
+ * @returns one plain sentence per duplicate found; empty when every record is distinct
+ */
+export function duplicateRecords (credentials: Array<{ id?: unknown; type?: unknown; credentialSubject?: unknown }>): string[] {
+  const seen = new Set<string>()
+  const reasons: string[] = []
+  for (const vc of credentials) {
+    const keys = recordKeys(vc)
+    // one reason per repeated credential: its id when that repeats, else the loan it shares
+    const key = keys.find((k) => seen.has(k))
+    for (const k of keys) seen.add(k)
+    if (key === undefined) continue
+    reasons.push(key.startsWith('id ')
+      ? `the credential ${key.slice(3, 123)} is presented more than once`
+      : `two repayment records are presented for the same loan ${key.slice(5, 5 + 64 + 1 + 32)}`)
+  }
+  return reasons
+}
+
 /**
  * The facts disclosed by a set of (already verified) credentials. Repayment history is counted
- * over all presented records; community memberships collect into a list; for any other type the
- * most recent credential (by validFrom) wins.
- * @param credentials objects with `type`, `validFrom` and `credentialSubject`
+ * over distinct records (a credential id, or a book + loan, counts once however often it is
+ * presented: callers should refuse duplicates with {@link duplicateRecords} first); community
+ * memberships collect into a list; for any other type the most recent credential (by validFrom) wins.
+ * @param credentials objects with `id`, `type`, `validFrom` and `credentialSubject`
  */
-export function factsFrom (credentials: Array<{ type?: unknown; validFrom?: unknown; credentialSubject?: unknown }>): Record<string, FactValue> {
+export function factsFrom (credentials: Array<{ id?: unknown; type?: unknown; validFrom?: unknown; credentialSubject?: unknown }>): Record<string, FactValue> {
   const facts: Record<string, FactValue> = {}
   const ordered = [...credentials].sort((a, b) => String(a.validFrom ?? '').localeCompare(String(b.validFrom ?? '')))
+  const counted = new Set<string>()
   for (const vc of ordered) {
+    const keys = recordKeys(vc)
+    if (keys.some((k) => counted.has(k))) continue
+    for (const k of keys) counted.add(k)
     const type = credentialTypeOf(vc)
     const s = vc.credentialSubject as Record<string, unknown> | undefined
     if (!type || !s) continue

@@ -65,8 +65,8 @@ export interface IssueInput {
 export type ProblemCode =
   | 'MALFORMED' | 'UNSUPPORTED_CRYPTOSUITE' | 'PROOF_MISSING' | 'PROOF_INVALID'
   | 'VERIFICATION_METHOD_NOT_ISSUER' | 'WRONG_PROOF_PURPOSE' | 'NOT_YET_VALID' | 'EXPIRED'
-  | 'SCHEMA_INVALID' | 'UNTRUSTED_ISSUER' | 'WRONG_SUBJECT' | 'REVOKED' | 'STATUS_UNAVAILABLE'
-  | 'CHALLENGE_MISMATCH' | 'DOMAIN_MISMATCH' | 'HOLDER_MISMATCH' | 'PROOF_EXPIRED'
+  | 'SCHEMA_INVALID' | 'UNTRUSTED_ISSUER' | 'WRONG_SUBJECT' | 'REVOKED' | 'STATUS_UNAVAILABLE' | 'STATUS_STALE'
+  | 'DUPLICATE_CREDENTIAL' | 'CHALLENGE_MISMATCH' | 'DOMAIN_MISMATCH' | 'HOLDER_MISMATCH' | 'PROOF_EXPIRED'
 
 /** One reason a credential or presentation is not accepted. */
 export interface Problem {
@@ -85,8 +85,11 @@ export interface VerificationResult {
   type: string | null
 }
 
-/** Looks up a credential's status entry; `error` when the list cannot be fetched or trusted. */
-export type StatusCheck = (entry: BitstringStatusListEntry, vc: VerifiableCredential) => Promise<{ revoked: boolean } | { error: string }>
+/**
+ * Looks up a credential's status entry; `error` when the list cannot be fetched or trusted, with
+ * `code` STATUS_STALE when a list was found but could not be shown to be the issuer's current one.
+ */
+export type StatusCheck = (entry: BitstringStatusListEntry, vc: VerifiableCredential) => Promise<{ revoked: boolean } | { error: string; code?: 'STATUS_UNAVAILABLE' | 'STATUS_STALE' }>
 
 /** Options of {@link verifyCredential}. */
 export interface VerifyOptions {
@@ -222,7 +225,8 @@ export function issueCredential (input: IssueInput): VerifiableCredential {
  * (MALFORMED) -> proof present -> cryptosuite -> verification method belongs to the issuer ->
  * proof purpose -> signature (PROOF_INVALID stops here: later checks on forged data mean
  * nothing) -> proof expiry -> validity window -> Growr subject schema -> expected subject ->
- * trusted issuer -> revocation status (only when a `checkStatus` is given).
+ * trusted issuer -> revocation status (only when a `checkStatus` is given, and only for a
+ * credential with no problem so far: a credential that already failed fetches nothing).
  *
  * @param vc any value, typically parsed JSON.
  * @param opts the clock (ms) and what the caller expects; see {@link VerifyOptions}.
@@ -268,10 +272,12 @@ export async function verifyCredential (vc: unknown, opts: VerifyOptions): Promi
   if (opts.trustedIssuers && !opts.trustedIssuers(type ?? 'VerifiableCredential', issuer)) {
     problems.push({ code: 'UNTRUSTED_ISSUER', message: `issuer ${issuer} is not trusted for ${type ?? 'VerifiableCredential'} by this book` })
   }
-  if (vc.credentialStatus !== undefined && opts.checkStatus) {
+  // the status fetch goes to the network at an address the credential names: a refused credential
+  // must not make us open attacker-chosen cores and topics
+  if (vc.credentialStatus !== undefined && opts.checkStatus && problems.length === 0) {
     try {
       const status = await opts.checkStatus(vc.credentialStatus as BitstringStatusListEntry, vc as VerifiableCredential)
-      if ('error' in status) problems.push({ code: 'STATUS_UNAVAILABLE', message: `the credential's revocation status cannot be checked: ${status.error}` })
+      if ('error' in status) problems.push({ code: status.code ?? 'STATUS_UNAVAILABLE', message: `the credential's revocation status cannot be checked: ${status.error}` })
       else if (status.revoked) problems.push({ code: 'REVOKED', message: `the issuer ${issuer} revoked this credential` })
     } catch (err) {
       problems.push({ code: 'STATUS_UNAVAILABLE', message: `the credential's revocation status cannot be checked: ${(err as Error)?.message ?? String(err)}` })

@@ -9,7 +9,10 @@
  *   `ciphertext` is crypto_secretbox_easy (XSalsa20-Poly1305) of the 64-byte secret key.
  *
  * The file is always mode 0600 and is written through a temp file + rename, so a crash never
- * leaves a half-written identity. Uses only synchronous fs calls supported by both Node and bare-fs.
+ * leaves a half-written identity. It is only ever read from, or written to, a storage directory
+ * that passes storage-dir.ts's checks (ours, 0700, nobody else can write it), and only read if
+ * it is our own regular file: another local user must not be able to plant an identity.
+ * Uses only synchronous fs calls supported by both Node and bare-fs.
  */
 import fs from '#fs'
 import path from '#path'
@@ -19,6 +22,7 @@ import { GrowrError } from '../errors.ts'
 import { derivePassphraseKey, hex, isObject, writeFileAtomic } from '../secure-file.ts'
 import { generateKeyPair, PUBLIC_KEY_BYTES, SECRET_KEY_BYTES, SEED_BYTES } from './keys.ts'
 import { publicKeyToDid, type DidKey } from './did-key.ts'
+import { securePrivateDir, securePrivateFile } from '../storage-dir.ts'
 
 /** File name of the identity file inside the storage directory. */
 export const IDENTITY_FILE = 'identity.json'
@@ -26,7 +30,6 @@ export const IDENTITY_FILE = 'identity.json'
 export const IDENTITY_FILE_VERSION = 1
 
 const KDF_ALG = 'argon2id13'
-const DIR_MODE = 0o700
 
 /**
  * A loaded (decrypted) identity.
@@ -87,7 +90,8 @@ export function hasIdentity (storageDir: string): boolean {
 
 /**
  * Create a new identity and write it to `<storageDir>/identity.json` (mode 0600). The directory
- * is created recursively (mode 0700) if missing. With a passphrase, the secret key is encrypted
+ * is created recursively (mode 0700) if missing, and checked if present (storage-dir.ts
+ * securePrivateDir). With a passphrase, the secret key is encrypted
  * (Argon2id13 at libsodium's INTERACTIVE limits, then XSalsa20-Poly1305); the derived key is
  * zeroed after use.
  *
@@ -96,6 +100,7 @@ export function hasIdentity (storageDir: string): boolean {
  * @param opts.seed optional 32-byte Ed25519 seed for a deterministic key pair; random otherwise.
  * @returns the new identity (`encrypted` reflects whether a passphrase was used).
  * @throws GrowrError IDENTITY_EXISTS if the identity file already exists;
+ *   STORAGE_UNSAFE if the directory belongs to another user or others can write to it;
  *   BAD_ARGUMENT if the passphrase is empty or not a string, or the seed is not 32 bytes.
  *   File-system errors (permissions, disk full) propagate as thrown by fs.
  */
@@ -107,6 +112,7 @@ export function createIdentity (storageDir: string, opts: { passphrase?: string,
   if (passphrase !== undefined && (typeof passphrase !== 'string' || passphrase.length === 0)) {
     throw GrowrError.BAD_ARGUMENT('passphrase must be a non-empty string')
   }
+  securePrivateDir(storageDir)
   const file = identityFilePath(storageDir)
   if (fs.existsSync(file)) {
     throw GrowrError.IDENTITY_EXISTS(`an identity already exists at ${file}`)
@@ -119,7 +125,6 @@ export function createIdentity (storageDir: string, opts: { passphrase?: string,
     ? { version: 1, did, publicKey: hex(publicKey), ...encryptSecretKey(secretKey, passphrase) }
     : { version: 1, did, publicKey: hex(publicKey), secretKey: hex(secretKey) }
 
-  fs.mkdirSync(storageDir, { recursive: true, mode: DIR_MODE })
   const bytes = b4a.from(JSON.stringify(content, null, 2) + '\n', 'utf8')
   try {
     writeFileAtomic(file, bytes)
@@ -138,6 +143,8 @@ export function createIdentity (storageDir: string, opts: { passphrase?: string,
  * @param opts.passphrase the passphrase, required if the file is encrypted.
  * @returns the identity; `encrypted` tells whether the file was passphrase-protected.
  * @throws GrowrError NO_IDENTITY if the file does not exist;
+ *   STORAGE_UNSAFE if the directory or the file belongs to another user or others can write to
+ *   it, or the file is a symlink (read bits for others are tightened away, not refused);
  *   BAD_PASSPHRASE if the file is encrypted and the passphrase is missing, empty or wrong
  *   (a tampered ciphertext is indistinguishable and gives the same error);
  *   UNSUPPORTED_VERSION if `version` is a number other than 1;
@@ -146,7 +153,10 @@ export function createIdentity (storageDir: string, opts: { passphrase?: string,
  */
 export function loadIdentity (storageDir: string, opts: { passphrase?: string } = {}): Identity {
   const file = identityFilePath(storageDir)
+  if (!fs.existsSync(storageDir)) throw GrowrError.NO_IDENTITY()
+  securePrivateDir(storageDir)
   if (!fs.existsSync(file)) throw GrowrError.NO_IDENTITY()
+  securePrivateFile(file, 'identity file')
 
   let data: unknown
   try {

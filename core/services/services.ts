@@ -27,8 +27,10 @@ export interface ServicesOptions {
   announce?: boolean
   /** clock for credential dates, ms */
   now?: () => number
-  /** how long a verifier looks for an issuer's status list, ms */
+  /** how long a verifier may take to establish an issuer's current status list, ms */
   statusTimeoutMs?: number
+  /** how old an issuer's confirmation of its status list may be when the issuer cannot be asked, ms */
+  statusMaxAgeMs?: number
 }
 
 export class Services extends ReadyResource {
@@ -60,7 +62,22 @@ export class Services extends ReadyResource {
     await this.wallet.ready()
     this.registry = new StatusRegistry({ store: node.store as Corestore, local: node.local as Hyperbee, issuer: identity, now })
     await this.registry.ready()
-    this.resolver = new StatusResolver({ store: node.store as Corestore, swarm: node.swarm, timeoutMs: this.opts.statusTimeoutMs })
+    this.resolver = new StatusResolver({
+      store: node.store as Corestore,
+      swarm: node.swarm,
+      timeoutMs: this.opts.statusTimeoutMs,
+      maxAgeMs: this.opts.statusMaxAgeMs,
+      now,
+      // the issuer itself says how long its list is: a peer replaying an old copy cannot
+      askHead: async (issuer, list, nonce, timeoutMs) => {
+        const rpc = this.rpc
+        if (!rpc) throw GrowrError.NOT_FOUND('this node runs offline')
+        const started = Date.now()
+        // a connection made through the list's own topic counts too: connect() waits for the DID on any
+        if (!rpc.peers().includes(issuer)) await rpc.connect(issuer, { timeoutMs })
+        return await rpc.request(issuer, 'status/head', { list, nonce }, { timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)) })
+      }
+    })
     await this.resolver.ready()
     this.issuing = new IssuingService({
       local: node.local as Hyperbee,
@@ -70,7 +87,8 @@ export class Services extends ReadyResource {
       // offer, don't push: the holder collects over its own authenticated request
       notify: (did) => { this.rpc?.request(did as never, 'vc/offer', {}, { timeoutMs: 10_000 }).catch(safetyCatch) }
     })
-    this.verification = new VerificationService({ identity, findBook: (hex) => node.findBook(hex), checkStatus: this.resolver.check, now })
+    const resolver = this.resolver
+    this.verification = new VerificationService({ identity, findBook: (hex) => node.findBook(hex), status: (url, issuer, timeoutMs) => resolver.current(url, issuer, { timeoutMs }), statusTimeoutMs: this.opts.statusTimeoutMs, now })
     this.history = new RepaymentHistory({ local: node.local as Hyperbee, issuing: this.issuing, did: identity.did })
     for (const book of node.list()) this.history.watch(book)
     node.on('book', this.onbook)
@@ -80,6 +98,8 @@ export class Services extends ReadyResource {
       this.rpc = new PeerRpc({ identity, swarm })
       this.issuing.serve(this.rpc)
       this.verification.serve(this.rpc)
+      const registry = this.registry
+      this.rpc.respond('status/head', async (req) => await registry.head(req))
       this.holderAgent = new Holder({ identity, wallet: this.wallet, rpc: this.rpc, now })
       // credentials an issuer queued for us (repayment history) are collected when we meet it or it offers
       this.rpc.on('peer', (did: string) => { this.holderAgent?.collect(did as never).catch(safetyCatch) })

@@ -2,29 +2,48 @@
  * The credential verification service (Growr protocol: "validation of presentations of verifiable
  * credentials and assessing the eligibility of a given user to apply for a loan").
  *
- * 1. The applicant asks for a challenge for one project (`vp/challenge`); the verifier remembers
- *    it for that applicant, book and project, once.
+ * 1. The applicant asks for a challenge for one project (`vp/challenge`). The challenge is
+ *    stateless: the verifier's MAC over {holder, book, project, expiry, nonce} under a key only
+ *    this process knows, so asking costs the verifier no memory and a flood of requests from
+ *    fresh DIDs cannot crowd out anyone.
  * 2. The applicant presents (`vp/verify`): a VerifiablePresentation over that challenge, with the
- *    project's domain. The verifier checks the holder's proof, each credential (signature,
- *    validity, subject, issuer trusted by the book for its type, revocation), then evaluates the
- *    project's rules over the facts the verified credentials disclose.
- * 3. It signs an EligibilityAttestation: the decision, the criteria that failed, and the hash of
- *    the presentation. The claims themselves go nowhere: the loan application carries the
- *    attestation only.
- * A challenge is consumed by its first presentation, so a presentation cannot be replayed; the
- * domain names book and project, so it cannot be used for another project.
+ *    project's domain. The verifier checks the MAC against the presenting DID, book and project,
+ *    and consumes the challenge (remembered only until it expires, so a replay is refused). Then
+ *    the holder's proof and each credential (signature, validity, subject, issuer trusted by the
+ *    book for its type), refuses a presentation that carries one record twice, and only for the
+ *    credentials that passed all that asks the network for revocation status, within one budget,
+ *    from the issuer's current list (see status-registry.ts). It evaluates the project's rules
+ *    over the facts the accepted credentials disclose.
+ * 3. It signs an EligibilityAttestation: the decision, the criteria that failed, the hash of the
+ *    presentation and of the rules judged against. The claims themselves go nowhere: the loan
+ *    application carries the attestation only. The result says what revocation freshness was
+ *    required and established.
+ * The domain names book and project, so a presentation cannot be used for another project.
  */
 import b4a from 'b4a'
 import sodium from 'sodium-universal'
 import { GrowrError } from '../errors.ts'
 import type { DidKey } from '../identity/did-key.ts'
 import type { Book } from '../../books/book.ts'
-import { factsFrom } from '../credentials/catalogue.ts'
-import type { Problem, StatusCheck, VerifiableCredential } from '../credentials/vc.ts'
+import { duplicateRecords, factsFrom } from '../credentials/catalogue.ts'
+import { jcs } from '../credentials/eddsa-jcs-2022.ts'
+import { checkStatusAgainst, type BitstringStatusListEntry } from '../credentials/bitstring-status-list.ts'
+import type { Problem, VerifiableCredential } from '../credentials/vc.ts'
 import { presentationHash, verifyPresentation } from '../credentials/vp.ts'
-import { issueAttestation } from '../credentials/attestation.ts'
+import { criteriaHash, issueAttestation } from '../credentials/attestation.ts'
 import { evaluateEligibility, type ConditionOutcome } from './eligibility.ts'
+import type { CurrentList, StatusFreshness } from './status-registry.ts'
 import type { PeerRpc } from '../network/peer-rpc.ts'
+
+/** What the verifier required and established about revocation status for one presentation. */
+export interface StatusReport {
+  /** when the status was checked (verifier's clock, ms since the epoch) */
+  checkedAt: number
+  /** the oldest issuer confirmation of a list accepted when the issuer could not be asked, ms */
+  maxAgeMs: number
+  /** per status list read: its length as confirmed by its issuer, when, and how */
+  lists: StatusFreshness[]
+}
 
 /** What the verifier answers: the decision, why, and the signed attestation (null when the presentation itself failed). */
 export interface EligibilityResult {
@@ -35,36 +54,51 @@ export interface EligibilityResult {
   problems: Problem[]
   attestation: VerifiableCredential | null
   verifier: DidKey
+  /** revocation freshness required and established; null when no status was checked */
+  status: StatusReport | null
 }
+
+/** Looks up an issuer's current status list (a StatusResolver's `current`). */
+export type StatusLookup = (url: string, issuer: string, timeoutMs: number) => Promise<CurrentList>
 
 /** The presentation domain of one project of one book: binds a presentation to that project. */
 export function presentationDomain (bookKeyHex: string, projectId: string): string {
   return `urn:growr:project:${bookKeyHex}:${projectId}`
 }
 
-interface Pending { book: string; projectId: string; holder: string; expires: number }
-
-const CHALLENGE_TTL_MS = 10 * 60 * 1000
-// open challenges are held in memory: bound them so a peer asking in a loop cannot exhaust it
-const MAX_PENDING = 10_000
-const MAX_PENDING_PER_HOLDER = 16
+/** How long a challenge stays valid, ms. */
+export const CHALLENGE_TTL_MS = 10 * 60 * 1000
+/** Most distinct status lists one presentation may make the verifier fetch. */
+export const MAX_STATUS_LISTS = 8
+const CHALLENGE_DOMAIN = b4a.from('growr/vp-challenge/v1\0')
+const CHALLENGE_FORMAT = /^([0-9]{1,16})\.([0-9a-f]{32})\.([0-9a-f]{64})$/
 
 export class VerificationService {
   private readonly identity: { did: DidKey; secretKey: Uint8Array }
   private readonly findBook: (keyHex: string) => Book | null
-  private readonly checkStatus: StatusCheck
+  private readonly status: StatusLookup | null
+  private readonly statusTimeoutMs: number
   private readonly now: () => number
-  private readonly pending = new Map<string, Pending>()
+  // the MAC key of this process's challenges: a restart invalidates outstanding ones
+  private readonly secret = b4a.alloc(32)
+  /** MACs of consumed challenges -> their expiry; each was issued by us and is dropped once expired */
+  private readonly consumed = new Map<string, number>()
+  private sweepAt = 1024
 
   /**
    * @param opts.findBook the followed book with that key (hex), or null
-   * @param opts.checkStatus how revocation is checked (a StatusResolver's `check`)
+   * @param opts.status how an issuer's current status list is looked up (a StatusResolver's
+   *   `current`); without it a credential with a status entry is not accepted (STATUS_UNAVAILABLE)
+   * @param opts.statusTimeoutMs the budget of all status lookups of one presentation together, ms (default 10 000)
+   * @param opts.now clock, ms since the epoch
    */
-  constructor (opts: { identity: { did: DidKey; secretKey: Uint8Array }; findBook: (keyHex: string) => Book | null; checkStatus: StatusCheck; now?: () => number }) {
+  constructor (opts: { identity: { did: DidKey; secretKey: Uint8Array }; findBook: (keyHex: string) => Book | null; status?: StatusLookup; statusTimeoutMs?: number; now?: () => number }) {
     this.identity = opts.identity
     this.findBook = opts.findBook
-    this.checkStatus = opts.checkStatus
+    this.status = opts.status ?? null
+    this.statusTimeoutMs = opts.statusTimeoutMs ?? 10_000
     this.now = opts.now ?? Date.now
+    sodium.randombytes_buf(this.secret)
   }
 
   /** Answers `vp/challenge` and `vp/verify` on the peers' connections. */
@@ -80,22 +114,19 @@ export class VerificationService {
   }
 
   /**
-   * A one-time challenge for `holder` to present to this verifier for one project.
+   * A one-time challenge for `holder` to present to this verifier for one project, valid
+   * CHALLENGE_TTL_MS. Nothing is stored: the challenge carries its expiry and a MAC binding it
+   * to holder, book and project.
+   * @returns the challenge (`<expiry ms>.<nonce hex>.<mac hex>`) and the presentation domain
    * @throws NOT_FOUND when this node does not follow the book or the project does not exist
    */
   async challenge (bookKeyHex: string, projectId: string, holder: string): Promise<{ challenge: string; domain: string }> {
     await this.project(bookKeyHex, projectId)
-    const now = this.now()
-    let mine = 0
-    for (const [c, p] of this.pending) {
-      if (p.expires < now) this.pending.delete(c)
-      else if (p.holder === holder) mine++
-    }
-    if (mine >= MAX_PENDING_PER_HOLDER || this.pending.size >= MAX_PENDING) throw GrowrError.TIMEOUT('this verifier has too many open challenges; present or wait a few minutes and ask again')
-    const buf = b4a.alloc(32)
-    sodium.randombytes_buf(buf)
-    const challenge = b4a.toString(buf, 'hex')
-    this.pending.set(challenge, { book: bookKeyHex, projectId, holder, expires: now + CHALLENGE_TTL_MS })
+    const expires = this.now() + CHALLENGE_TTL_MS
+    const nonce = b4a.alloc(16)
+    sodium.randombytes_buf(nonce)
+    const nonceHex = b4a.toString(nonce, 'hex')
+    const challenge = `${expires}.${nonceHex}.${this.mac(holder, bookKeyHex, projectId, expires, nonceHex)}`
     return { challenge, domain: presentationDomain(bookKeyHex, projectId) }
   }
 
@@ -108,34 +139,44 @@ export class VerificationService {
     const { book, project } = await this.project(bookKeyHex, projectId)
     const domain = presentationDomain(bookKeyHex, projectId)
     const proof = (presentation as { proof?: { challenge?: unknown; domain?: unknown } } | null)?.proof
-    const refuse = (problem: Problem): EligibilityResult => ({ eligible: false, reasons: [problem.message], conditions: [], problems: [problem], attestation: null, verifier: this.identity.did })
+    const refuse = (problem: Problem, more: Problem[] = []): EligibilityResult => {
+      const problems = [problem, ...more]
+      return { eligible: false, reasons: problems.map((p) => p.message), conditions: [], problems, attestation: null, verifier: this.identity.did, status: null }
+    }
 
     if (proof?.domain !== domain) return refuse({ code: 'DOMAIN_MISMATCH', message: 'this presentation was made for another project, not this one' })
     const challenge = typeof proof.challenge === 'string' ? proof.challenge : ''
-    const pending = this.pending.get(challenge)
-    this.pending.delete(challenge)
-    if (!pending || pending.expires < this.now() || pending.holder !== holder || pending.book !== bookKeyHex || pending.projectId !== projectId) {
-      return refuse({ code: 'CHALLENGE_MISMATCH', message: 'this presentation answers no open challenge of this verifier: it was already used (a replay) or it expired' })
-    }
+    const bad = this.consume(challenge, holder, bookKeyHex, projectId)
+    if (bad) return refuse({ code: 'CHALLENGE_MISMATCH', message: bad })
 
     const result = await verifyPresentation(presentation, {
       challenge,
       domain,
       now: this.now(),
-      trustedIssuers: await book.view.issuerTrust(),
-      checkStatus: this.checkStatus
+      trustedIssuers: await book.view.issuerTrust()
+      // no checkStatus here: status is fetched below, and only for credentials that passed the rest
     })
     if (result.holder !== holder) return refuse({ code: 'HOLDER_MISMATCH', message: 'the presentation is signed for another holder than the one presenting it' })
 
     // a refused credential only withholds its facts; a bad holder proof refuses the whole presentation
     const credentialProblems = new Set(result.credentials.flatMap((c) => c.problems.map((p) => p.code + p.message)))
     const holderProblems = result.problems.filter((p) => !credentialProblems.has(p.code + p.message))
-    if (holderProblems.length > 0) return { ...refuse(holderProblems[0]), reasons: holderProblems.map((p) => p.message), problems: holderProblems }
+    if (holderProblems.length > 0) return refuse(holderProblems[0], holderProblems.slice(1))
 
     const vcs = ((presentation as { verifiableCredential?: unknown }).verifiableCredential ?? []) as VerifiableCredential[]
-    const accepted = vcs.filter((_, i) => result.credentials[i]?.verified)
-    const refused = result.credentials.flatMap((c) => c.problems)
-    const outcome = await evaluateEligibility(project.terms.eligibility, factsFrom(accepted), { currency: project.terms.currency })
+    // one record presented twice would count twice (loans repaid): the whole presentation is refused
+    const duplicates = duplicateRecords(vcs)
+    if (duplicates.length > 0) {
+      const [first, ...rest] = duplicates.map((d): Problem => ({ code: 'DUPLICATE_CREDENTIAL', message: `this presentation counts one record twice: ${d}` }))
+      return refuse(first, rest)
+    }
+
+    const checked = vcs.map((vc, i) => ({ vc, problems: [...(result.credentials[i]?.problems ?? [])] }))
+    const status = await this.checkStatus(checked.filter((c) => c.problems.length === 0 && c.vc.credentialStatus !== undefined))
+    const accepted = checked.filter((c) => c.problems.length === 0).map((c) => c.vc)
+    const refused = checked.flatMap((c) => c.problems)
+    const rules = project.terms.eligibility
+    const outcome = await evaluateEligibility(rules, factsFrom(accepted), { currency: project.terms.currency })
     const failed = outcome.conditions.filter((c) => !c.passed).map((c) => c.text)
     const attestation = issueAttestation({
       verifier: this.identity,
@@ -145,6 +186,7 @@ export class VerificationService {
       eligible: outcome.eligible,
       reasons: failed,
       presentationHash: presentationHash(presentation as Parameters<typeof presentationHash>[0]),
+      criteriaHash: criteriaHash(rules),
       now: this.now()
     })
     return {
@@ -153,8 +195,79 @@ export class VerificationService {
       conditions: outcome.conditions,
       problems: refused,
       attestation,
-      verifier: this.identity.did
+      verifier: this.identity.did,
+      status
     }
+  }
+
+  /**
+   * Revocation of credentials that passed every other check: one lookup per distinct list (at
+   * most MAX_STATUS_LISTS), all at once within one budget. Pushes REVOKED, STATUS_STALE or
+   * STATUS_UNAVAILABLE onto a credential's problems.
+   */
+  private async checkStatus (items: Array<{ vc: VerifiableCredential; problems: Problem[] }>): Promise<StatusReport | null> {
+    if (items.length === 0) return null
+    const checkedAt = this.now()
+    const byList = new Map<string, Array<{ vc: VerifiableCredential; problems: Problem[] }>>()
+    for (const item of items) {
+      const entry = item.vc.credentialStatus as BitstringStatusListEntry
+      const key = JSON.stringify([entry.statusListCredential, item.vc.issuer])
+      const group = byList.get(key)
+      if (group) group.push(item)
+      else if (byList.size >= MAX_STATUS_LISTS) item.problems.push({ code: 'STATUS_UNAVAILABLE', message: `the credential's revocation status was not checked: a presentation may name at most ${MAX_STATUS_LISTS} status lists` })
+      else byList.set(key, [item])
+    }
+    const lists: StatusFreshness[] = []
+    let maxAgeMs = 0
+    await Promise.all([...byList.values()].map(async (group) => {
+      const { vc } = group[0]
+      const issuer = vc.issuer
+      const url = (vc.credentialStatus as BitstringStatusListEntry).statusListCredential
+      const got: CurrentList = this.status
+        ? await this.status(url, issuer, this.statusTimeoutMs)
+        : { error: 'this verifier has no way to fetch status lists', code: 'STATUS_UNAVAILABLE', maxAgeMs: 0 }
+      if ('error' in got) {
+        maxAgeMs = Math.max(maxAgeMs, got.maxAgeMs)
+        for (const item of group) item.problems.push({ code: got.code, message: `the credential's revocation status cannot be checked: ${got.error}` })
+        return
+      }
+      maxAgeMs = Math.max(maxAgeMs, got.freshness.maxAgeMs)
+      lists.push(got.freshness)
+      for (const item of group) {
+        const r = await checkStatusAgainst(got.list, item.vc.credentialStatus as BitstringStatusListEntry, issuer, this.now())
+        if ('error' in r) item.problems.push({ code: 'STATUS_UNAVAILABLE', message: `the credential's revocation status cannot be checked: ${r.error}` })
+        else if (r.revoked) item.problems.push({ code: 'REVOKED', message: `the issuer ${issuer} revoked this credential` })
+      }
+    }))
+    return { checkedAt, maxAgeMs, lists }
+  }
+
+  /**
+   * Checks a challenge against the presenting holder, book and project, and consumes it.
+   * @returns null when it is ours, unexpired, for this holder and project, and unused; else why not
+   */
+  private consume (challenge: string, holder: string, bookKeyHex: string, projectId: string): string | null {
+    const m = CHALLENGE_FORMAT.exec(challenge)
+    const now = this.now()
+    if (!m) return 'this presentation answers no challenge of this verifier'
+    const expires = Number(m[1])
+    if (expires <= now || expires > now + CHALLENGE_TTL_MS) return 'this presentation answers a challenge that expired: ask for a new one'
+    const expected = b4a.from(this.mac(holder, bookKeyHex, projectId, expires, m[2]), 'hex')
+    if (!equalBytes(expected, b4a.from(m[3], 'hex'))) return 'this presentation answers no challenge this verifier gave this applicant for this project'
+    // no await between the test and the set: two concurrent presentations cannot both pass
+    if (this.consumed.has(m[3])) return 'this presentation answers a challenge that was already used (a replay)'
+    this.consumed.set(m[3], expires)
+    if (this.consumed.size >= this.sweepAt) {
+      for (const [mac, exp] of this.consumed) if (exp <= now) this.consumed.delete(mac)
+      this.sweepAt = Math.max(1024, this.consumed.size * 2)
+    }
+    return null
+  }
+
+  private mac (holder: string, book: string, projectId: string, expires: number, nonce: string): string {
+    const out = b4a.alloc(32)
+    sodium.crypto_generichash(out, b4a.concat([CHALLENGE_DOMAIN, jcs({ holder, book, projectId, expires, nonce })]), this.secret)
+    return b4a.toString(out, 'hex')
   }
 
   private async project (bookKeyHex: string, projectId: string) {
@@ -164,4 +277,12 @@ export class VerificationService {
     if (!project) throw GrowrError.NOT_FOUND(`no project ${projectId.slice(0, 40)} in that book`)
     return { book, project }
   }
+}
+
+/** Compares two MACs in time independent of where they differ. */
+function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false
+  let diff = 0
+  for (let i = 0; i < a.byteLength; i++) diff |= a[i] ^ b[i]
+  return diff === 0
 }

@@ -5,7 +5,7 @@ import fs from '#fs'
 import os from '#os'
 import path from '#path'
 import b4a from 'b4a'
-import { Book, newId } from '../../books/book.ts'
+import { Book } from '../../books/book.ts'
 import { encodeEnvelope } from '../../books/ops/envelope.ts'
 import { generateKeyPair } from '../../core/identity/keys.ts'
 import { publicKeyToDid } from '../../core/identity/did-key.ts'
@@ -22,7 +22,7 @@ test('bare - apply accepts an originator\'s project and records malformed and un
     fs.rmSync(dir, { recursive: true, force: true })
   })
   await book.ready()
-  const projectId = newId()
+  const projectId = book.newId()
   const ok = await book.act([
     { type: 'book/create', name: 'bare book' },
     { type: 'project/create', projectId, terms: terms(Date.now()) },

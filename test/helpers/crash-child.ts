@@ -6,7 +6,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import Corestore from 'corestore'
 import b4a from 'b4a'
-import { Book, newId } from '../../books/book.ts'
+import { Book } from '../../books/book.ts'
 import { generateKeyPair } from '../../core/identity/keys.ts'
 import { publicKeyToDid } from '../../core/identity/did-key.ts'
 import { terms } from './fixtures.ts'
@@ -32,7 +32,7 @@ if (mode === '--verify') {
   const missing: string[] = []
   let rejected = 0
   for (const id of acked) {
-    const audit = await book.view.auditOf(id)
+    const audit = await book.view.auditOf(signer.did, id)
     if (!audit) missing.push(id)
     else if (audit.status !== 'accepted') rejected++
   }
@@ -44,7 +44,7 @@ if (mode === '--verify') {
   const now = Date.now()
   while (true) {
     const n = 1 + Math.floor(Math.random() * 20)
-    const inputs = Array.from({ length: n }, () => ({ type: 'project/create' as const, projectId: newId(), terms: terms(now) }))
+    const inputs = Array.from({ length: n }, () => ({ type: 'project/create' as const, projectId: book.newId(), terms: terms(now) }))
     const ops = await book.append(inputs)
     process.stdout.write('ack ' + ops.map((o) => o.opId).join(' ') + '\n')
   }

@@ -9,7 +9,7 @@ import b4a from 'b4a'
 import { generateKeyPair } from '../../core/identity/keys.ts'
 import { publicKeyToDid, type DidKey } from '../../core/identity/did-key.ts'
 import { CREDENTIAL_TYPES } from '../../core/credentials/catalogue.ts'
-import { OP_SCHEMAS_V1 } from '../../books/ops/schemas.ts'
+import { MAX_TS, OP_SCHEMAS_V1 } from '../../books/ops/schemas.ts'
 import type { Op, OpType } from '../../books/ops/types.ts'
 
 /** An identity that can sign ops: its DID and 64-byte Ed25519 secret key. */
@@ -82,6 +82,8 @@ const FIELDS: Record<OpType, Record<string, fc.Arbitrary<unknown>>> = {
   'loan/approve': { loanId: idArb },
   'loan/reject': { loanId: idArb, reason: textArb(1000) },
   'loan/default': { loanId: idArb },
+  'loan/cancel': { loanId: idArb, reason: textArb(1000) },
+  'funding/cancel': { fundingId: idArb, reason: textArb(1000) },
   'payment/record': {
     paymentId: idArb,
     kind: fc.constantFrom('funding', 'disbursement', 'repayment', 'distribution'),
@@ -92,6 +94,9 @@ const FIELDS: Record<OpType, Record<string, fc.Arbitrary<unknown>>> = {
     reference: textArb(500)
   },
   'payment/confirm': { paymentId: idArb },
+  'payment/dispute': { paymentId: idArb, reason: textArb(1000) },
+  'payment/cancel': { paymentId: idArb, reason: textArb(1000) },
+  'clock/witness': {},
   'trust/issuer': { credentialType: fc.constantFrom(...CREDENTIAL_TYPES), issuer: didArb, trusted: fc.boolean() },
   'trust/verifier': { verifier: didArb, trusted: fc.boolean() }
 }
@@ -108,7 +113,7 @@ export function opArb (pool: TestSigner[], type?: OpType): fc.Arbitrary<SignedOp
   return typeArb.chain((t) => fc.record({
     fields: fc.record(FIELDS[t]),
     opId: idArb,
-    ts: fc.integer({ min: 0, max: 8640000000000000 }),
+    ts: fc.integer({ min: 0, max: MAX_TS }),
     signer: fc.constantFrom(...pool)
   }).map(({ fields, opId, ts, signer }) => {
     const op: Record<string, unknown> = { type: t, opId, ts, signer: signer.did }

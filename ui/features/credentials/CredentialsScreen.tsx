@@ -1,7 +1,8 @@
 /**
  * Credentials, the issuer's side: record what was checked about a subject (enroll) so the
- * subject can request the credential, list what was issued, revoke; and back up this identity
- * with its credentials to a file.
+ * subject can request the credential; list enrolments (a revoked one stays revoked until the
+ * subject is enrolled again) and unenroll; list what was issued, revoke; and back up this
+ * identity with its credentials to a file.
  */
 import { useState } from 'react'
 import { CREDENTIAL_TYPES, FACTS, SUBJECT_SCHEMAS, type CredentialType } from '../../../core/credentials/catalogue.ts'
@@ -14,6 +15,7 @@ import { useToast } from '../../components/Toast.tsx'
 import type { Api } from '../../../app/session.ts'
 
 type Issued = Api['vc.issued']['result'][number]
+type Enrolment = Api['vc.enrolled']['result'][number]
 interface Prop { type?: string; enum?: string[]; pattern?: string }
 
 const ENROLLABLE = CREDENTIAL_TYPES.filter((t) => t !== 'RepaymentHistoryCredential')
@@ -48,19 +50,24 @@ function toClaims (type: CredentialType, values: Record<string, string>): Record
 }
 
 export function CredentialsScreen () {
+  // the issuer's records change on this screen's own actions (no core event covers them): each
+  // action bumps `version` and every list re-reads
+  const [version, setVersion] = useState(0)
+  const changed = () => setVersion((v) => v + 1)
   return (
     <div className='stack' data-testid='screen-credentials'>
       <div className='page-head'><h1>Credentials</h1><p className='muted'>Issue credentials to people you have checked.</p></div>
       <div className='grid-2'>
-        <EnrollCard />
+        <EnrollCard onDone={changed} />
         <BackupCard />
       </div>
-      <IssuedCard />
+      <EnrolledCard version={version} onChange={changed} />
+      <IssuedCard version={version} onChange={changed} />
     </div>
   )
 }
 
-function EnrollCard () {
+function EnrollCard ({ onDone }: { onDone: () => void }) {
   const toast = useToast()
   const [subject, setSubject] = useState('')
   const [type, setType] = useState<CredentialType>('KycCredential')
@@ -69,6 +76,7 @@ function EnrollCard () {
   const enroll = useAction(async () => {
     const r = await send('vc.enroll', { subject: subject.trim(), type, claims: toClaims(type, values), validUntil: validUntil ? new Date(validUntil + 'T23:59:59Z').toISOString() : undefined })
     toast(`Enrolled: the subject can now request a ${type}`)
+    onDone()
     return r
   })
   const pick = (t: CredentialType) => {
@@ -103,8 +111,56 @@ function EnrollCard () {
   )
 }
 
-function IssuedCard () {
-  const q = useQuery(() => send('vc.issued', {}), [], ['wallet.changed'])
+const STATE_WORDS: Record<Enrolment['state'], string> = { enrolled: 'enrolled', issued: 'valid', revoked: 'revoked' }
+
+function EnrolledCard ({ version, onChange }: { version: number; onChange: () => void }) {
+  const q = useQuery(() => send('vc.enrolled', {}), [version], ['wallet.changed'])
+  return (
+    <Card title='Enrolments' subtitle='What you vouch for. A revoked enrolment issues nothing until you enroll the subject again.' testid='enrolled' actions={<Button small onClick={q.reload} busy={q.loading} testid='enrolled-reload'>Refresh</Button>}>
+      <Alert error={q.error} />
+      <Table<Enrolment>
+        rows={q.data ?? []}
+        rowKey={(r) => r.subject + '/' + r.type}
+        rowTestid={(r) => 'enrolled-' + r.type}
+        empty='Nobody enrolled yet.'
+        columns={[
+          { header: 'Type', cell: (r) => r.type },
+          { header: 'Subject', cell: (r) => <Mono value={r.subject} keep={8} /> },
+          { header: 'Enrolled', cell: (r) => when(r.at) },
+          {
+            header: 'State',
+            cell: (r) => (
+              <div className='stack' style={{ gap: 2 }}>
+                <span><Badge testid='enrolled-state'>{STATE_WORDS[r.state]}</Badge></span>
+                {r.state === 'enrolled' && <span className='small muted'>not requested yet</span>}
+                {r.state === 'revoked' && <span className='small muted'>enroll again to vouch again</span>}
+              </div>
+            )
+          },
+          { header: '', cell: (r) => <Unenroll subject={r.subject} type={r.type} standing={r.state === 'issued'} onDone={onChange} /> }
+        ]}
+      />
+    </Card>
+  )
+}
+
+function Unenroll ({ subject, type, standing, onDone }: { subject: string; type: string; standing: boolean; onDone: () => void }) {
+  const toast = useToast()
+  const unenroll = useAction(async () => {
+    const r = await send('vc.unenroll', { subject, type })
+    toast(r.revoked ? 'Unenrolled, and the credential issued from it is revoked' : 'Unenrolled')
+    onDone()
+  })
+  return (
+    <div className='stack' style={{ gap: 2 }}>
+      <Button small variant='danger' busy={unenroll.running} testid='enrolled-unenroll' title={standing ? 'also revokes the credential issued from it' : undefined} onClick={() => { unenroll.run() }}>Unenroll</Button>
+      <Alert error={unenroll.error} />
+    </div>
+  )
+}
+
+function IssuedCard ({ version, onChange }: { version: number; onChange: () => void }) {
+  const q = useQuery(() => send('vc.issued', {}), [version], ['wallet.changed'])
   return (
     <Card title='Issued credentials' testid='issued' actions={<Button small onClick={q.reload} busy={q.loading} testid='issued-reload'>Refresh</Button>}>
       <Alert error={q.error} />
@@ -118,7 +174,7 @@ function IssuedCard () {
           { header: 'Subject', cell: (r) => <Mono value={r.subject} keep={8} /> },
           { header: 'Issued', cell: (r) => when(r.issuedAt) },
           { header: 'Status', cell: (r) => <Badge testid='issued-status'>{r.revoked ? 'revoked' : 'valid'}</Badge> },
-          { header: '', cell: (r) => !r.revoked && r.statusIndex !== null && <Revoke id={r.id} onDone={q.reload} /> }
+          { header: '', cell: (r) => !r.revoked && r.statusIndex !== null && <Revoke id={r.id} onDone={onChange} /> }
         ]}
       />
     </Card>
@@ -129,7 +185,7 @@ function Revoke ({ id, onDone }: { id: string; onDone: () => void }) {
   const toast = useToast()
   const revoke = useAction(async () => {
     await send('vc.revoke', { id })
-    toast('Revoked: verifiers will refuse it from their next status check')
+    toast('Revoked: verifiers will refuse it from their next status check, and the subject gets no new one until you enroll them again')
     onDone()
   })
   return (

@@ -32,10 +32,11 @@ export function Onboarding ({ onDone }: { onDone: (role: StartRole) => void }) {
   const [passphrase, setPassphrase] = useState('')
   const [file, setFile] = useState<File | null>(null)
   const [backupPass, setBackupPass] = useState('')
+  const [restorePass, setRestorePass] = useState('')
   const create = useAction(async () => (await send('identity.create', passphrase ? { passphrase } : {})).did)
   const restore = useAction(async () => {
     if (!file) throw new Error('choose the backup file first')
-    return (await send('identity.restore', { backup: await readBase64(file), passphrase: backupPass })).did
+    return (await send('identity.restore', { backup: await readBase64(file), passphrase: backupPass, ...(restorePass ? { identityPassphrase: restorePass } : {}) })).did
   })
 
   return (
@@ -61,6 +62,9 @@ export function Onboarding ({ onDone }: { onDone: (role: StartRole) => void }) {
                 </Field>
                 <Field label='Backup passphrase'>
                   {(id) => <Input id={id} type='password' value={backupPass} onChange={(e) => setBackupPass(e.target.value)} testid='restore-passphrase' autoComplete='current-password' />}
+                </Field>
+                <Field label='New identity passphrase (optional)' hint='Encrypts the restored identity file on this device, as on the create form. Without it the file is protected only by the file system.'>
+                  {(id) => <Input id={id} type='password' value={restorePass} onChange={(e) => setRestorePass(e.target.value)} testid='restore-identity-passphrase' autoComplete='new-password' />}
                 </Field>
               </div>
               <div className='row'>

@@ -1,9 +1,12 @@
 /**
  * The application queue: each applied loan with the verifier's signed decision that came with
- * it (eligible or not, the failed criteria in words, who verified), and approve or reject.
+ * it (eligible or not, the failed criteria in words, who verified), what approving it will do,
+ * and approve or reject. Whether approval would be accepted is the core's answer
+ * (`loan.applications`, the same transition apply runs): the screen only shows it.
  */
 import { useState } from 'react'
-import type { Loan, Project } from '../../../books/entities.ts'
+import type { Project } from '../../../books/entities.ts'
+import type { Application } from '../../../app/contract.ts'
 import { formatMinor } from '../../../core/services/criteria.ts'
 import { send } from '../../lib/contract-client.ts'
 import { useAction } from '../../lib/hooks.ts'
@@ -11,23 +14,48 @@ import { when } from '../../lib/dates.ts'
 import { Alert, Badge, Button, Card, Input, Mono, Table } from '../../components/index.ts'
 import { useToast } from '../../components/Toast.tsx'
 
-export function Verification ({ loan }: { loan: Loan }) {
+/**
+ * The verifier's decision as approval will judge it: eligible and from a verifier the book trusts
+ * ("eligible, verified by X"); from a verifier it does not trust (approval will be refused,
+ * whatever the attestation says); or not eligible, with the verifier's reasons.
+ */
+export function Verification ({ loan }: { loan: Application }) {
   const e = loan.eligibility
-  if (!e) return <span className='muted small'>no criteria to check</span>
+  if (!e) {
+    return loan.approvable
+      ? <span className='muted small'>no criteria to check</span>
+      : <span className='small' data-testid='loan-approval-blocker'>{loan.approvalBlocker}</span>
+  }
+  if (e.eligible && loan.approvable) {
+    return (
+      <div className='stack' style={{ gap: 2 }} data-testid='loan-eligibility'>
+        <span><Badge>eligible</Badge></span>
+        <span className='small muted'>verified by <Mono value={e.verifier} keep={8} /></span>
+      </div>
+    )
+  }
+  if (e.eligible) {
+    return (
+      <div className='stack' style={{ gap: 2 }} data-testid='loan-eligibility'>
+        <span><Badge tone='bad'>untrusted verifier</Badge></span>
+        <span className='small' data-testid='loan-approval-blocker'>{loan.approvalBlocker}</span>
+      </div>
+    )
+  }
   return (
     <div className='stack' style={{ gap: 2 }} data-testid='loan-eligibility'>
-      <span><Badge>{e.eligible ? 'eligible' : 'not eligible'}</Badge></span>
+      <span><Badge>not eligible</Badge></span>
       {e.reasons.length > 0 && <ul className='small' style={{ margin: 0, paddingLeft: 18 }}>{e.reasons.map((r, i) => <li key={i}>{r}</li>)}</ul>}
       <span className='small muted'>verified by <Mono value={e.verifier} keep={8} /></span>
     </div>
   )
 }
 
-export function ApplicationsCard ({ book, loans, projects }: { book: string; loans: Loan[]; projects: Map<string, Project> }) {
-  const rows = loans.filter((l) => l.status === 'applied')
+export function ApplicationsCard ({ book, applications, projects }: { book: string; applications: Application[]; projects: Map<string, Project> }) {
+  const rows = applications
   return (
     <Card title='Applications' subtitle='Approving fixes the repayment schedule, first instalment one month from today.' testid='applications'>
-      <Table<Loan>
+      <Table<Application>
         rows={rows}
         rowKey={(l) => l.loanId}
         rowTestid={(l) => 'application-' + l.loanId}
@@ -45,7 +73,7 @@ export function ApplicationsCard ({ book, loans, projects }: { book: string; loa
   )
 }
 
-function Decide ({ book, loan }: { book: string; loan: Loan }) {
+function Decide ({ book, loan }: { book: string; loan: Application }) {
   const toast = useToast()
   const [reason, setReason] = useState('')
   const [rejecting, setRejecting] = useState(false)
@@ -56,7 +84,7 @@ function Decide ({ book, loan }: { book: string; loan: Loan }) {
   return (
     <div className='stack' style={{ gap: 4, minWidth: 160 }}>
       <div className='row'>
-        <Button small variant='primary' busy={decide.running} disabled={loan.eligibility?.eligible === false} testid='loan-approve' onClick={() => { decide.run('approve') }}>Approve</Button>
+        <Button small variant='primary' busy={decide.running} disabled={!loan.approvable} title={loan.approvalBlocker ?? undefined} testid='loan-approve' onClick={() => { decide.run('approve') }}>Approve</Button>
         {!rejecting && <Button small variant='danger' testid='loan-reject' onClick={() => setRejecting(true)}>Reject…</Button>}
       </div>
       {rejecting && (

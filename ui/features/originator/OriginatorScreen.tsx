@@ -37,13 +37,14 @@ export function OriginatorScreen () {
 function OriginatorBook ({ book, me }: { book: string; me: string }) {
   const projects = useQuery(() => send('project.list', { book }), [book], ['book.changed'])
   const loans = useQuery(() => send('loan.list', { book }), [book], ['book.changed'])
+  const applications = useQuery(() => send('loan.applications', { book }), [book], ['book.changed'])
   const fundings = useQuery(() => send('funding.list', { book }), [book], ['book.changed'])
   const byId = useMemo(() => new Map<string, Project>((projects.data ?? []).map((p) => [p.projectId, p])), [projects.data])
   return (
     <>
       <ProjectsCard book={book} projects={projects} />
-      <Alert error={loans.error || fundings.error} />
-      <ApplicationsCard book={book} loans={loans.data ?? []} projects={byId} />
+      <Alert error={loans.error || fundings.error || applications.error} />
+      <ApplicationsCard book={book} applications={applications.data ?? []} projects={byId} />
       <PortfolioCard book={book} loans={loans.data ?? []} projects={byId} />
       <PaymentsToConfirm book={book} me={me} kinds={['funding', 'repayment']} title='Payments received to confirm' />
       <DistributeCard book={book} fundings={fundings.data ?? []} />
