@@ -40,5 +40,8 @@ export function isScopedTo (id: string, did: string): boolean {
   return id.startsWith(idScope(did))
 }
 
-/** @returns the replay-index key of an op: its signer and its opId */
-export function opKey (signer: string, opId: string): string { return signer + '/' + opId }
+/**
+ * @returns the replay-index key of an op: its signer's scope and its opId. The scope stands for
+ *   the DID (as in record ids) to keep the index's keys short: every op writes one.
+ */
+export function opKey (signer: string, opId: string): string { return idScope(signer) + '/' + opId }

@@ -9,7 +9,7 @@
  *   fundings/<fundingId>      Funding             payments/<paymentId>       Payment
  *   distributions/<paymentId>/<fundingId>         Distribution
  *   audit/<seq, 12 digits>    AuditEntry (every op, accepted or rejected)
- *   ops/<signer>/<opId>       audit seq of the op (replay protection; an op is its signer's)
+ *   ops/<signer scope>/<opId> audit seq of the op (replay protection; an op is its signer's, books/ids.ts)
  *   trust/issuer/<credentialType>/<did>, trust/verifier/<did>          TrustRecord
  *   attested/<applicant>/<presentationHash>       loanId whose application used that attestation
  */
