@@ -21,7 +21,6 @@
  */
 import type { BookClock } from './entities.ts'
 import type { Role } from './ops/types.ts'
-import { dateOf } from './dates.ts'
 
 /** Clock skew tolerated between honest devices, ms. */
 export const MAX_SKEW_MS = 10 * 60_000
@@ -55,6 +54,3 @@ export function notBefore (ts: number, floor: number, what: string): string | nu
   if (ts >= floor - MAX_SKEW_MS) return null
   return `op is dated ${new Date(ts).toISOString()}, before ${what} (${new Date(floor).toISOString()}): backdating is refused`
 }
-
-/** @returns `ts` as a UTC date for reasons, or 'no time yet' for 0 */
-export function describe (ts: number): string { return ts === 0 ? 'no time vouched yet' : dateOf(ts) }

@@ -7,6 +7,7 @@
  */
 import { GrowrError } from '../core/errors.ts'
 import { roundDiv, toSafeNumber } from './money.ts'
+import { accept, reject, type Result } from './result.ts'
 
 export type InterestMethod = 'flat' | 'declining-balance'
 
@@ -153,7 +154,7 @@ function annuityPayment (principal: bigint, bps: bigint, months: number): bigint
  * @returns `months` rows { n, dueDate, principal, interest, total } with
  *   amounts in minor units and total = principal + interest
  * @throws GrowrError BAD_ARGUMENT on any invalid input field, or when an
- *   amount of the schedule would exceed the safe integer range
+ *   amount of the schedule, or the total owed, would exceed the safe integer range
  */
 export function computeSchedule (input: ScheduleInput): Instalment[] {
   validate(input)
@@ -193,6 +194,10 @@ export function computeSchedule (input: ScheduleInput): Instalment[] {
     }
   }
 
+  let owed = 0n
+  for (const row of rows) owed += row.principal + row.interest
+  if (owed > BigInt(Number.MAX_SAFE_INTEGER)) throw GrowrError.BAD_ARGUMENT(`the loan would owe ${owed} minor units in all, past the largest exact amount`)
+
   return rows.map((row, i) => ({
     n: i + 1,
     dueDate: addMonths(startDate, i + 1),
@@ -200,4 +205,17 @@ export function computeSchedule (input: ScheduleInput): Instalment[] {
     interest: toSafeNumber(row.interest, 'instalment interest'),
     total: toSafeNumber(row.principal + row.interest, 'instalment total')
   }))
+}
+
+/**
+ * {@link computeSchedule} for apply, which must never throw: the schedule, or the reason there is
+ * none (an input out of range, an amount or the total owed past Number.MAX_SAFE_INTEGER, a due
+ * date past year 9999).
+ */
+export function exactSchedule (input: ScheduleInput): Result<Instalment[]> {
+  try {
+    return accept(computeSchedule(input))
+  } catch (err) {
+    return reject((err as Error).message)
+  }
 }

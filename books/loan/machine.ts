@@ -7,7 +7,7 @@
  */
 import { accept, reject, type Result } from '../result.ts'
 import type { InstalmentState, Loan, LoanEligibility, Project } from '../entities.ts'
-import { computeSchedule, type Instalment } from '../schedule.ts'
+import { exactSchedule } from '../schedule.ts'
 import { addDays, dateOf } from '../dates.ts'
 import type { DidKey } from '../../core/identity/did-key.ts'
 
@@ -83,27 +83,10 @@ export function approveLoan (loan: Loan, project: Project, trustedVerifiers: rea
   } else if (project.terms.eligibility.length > 0) {
     return reject('the project has eligibility criteria and this application carries no eligibility attestation')
   }
-  const computed = scheduleFor(loan, project, dateOf(ts))
-  if (!computed.ok) return computed
+  const computed = exactSchedule({ principal: loan.amount, annualRateBps: project.terms.annualRateBps, months: loan.months, method: project.terms.interestMethod, startDate: dateOf(ts) })
+  if (!computed.ok) return reject(`no schedule can be fixed for this loan: ${computed.reason}`)
   const schedule = computed.value.map((i): InstalmentState => ({ ...i, principalPaid: 0, interestPaid: 0 }))
   return accept({ ...loan, status: 'approved', schedule, updatedAt: ts })
-}
-
-/**
- * The schedule a loan would have if approved on `startDate`, refused when any instalment or the
- * total owed would pass Number.MAX_SAFE_INTEGER minor units or a due date would pass year 9999.
- */
-export function scheduleFor (loan: { amount: number; months: number }, project: Project, startDate: string): Result<Instalment[]> {
-  let rows: Instalment[]
-  try {
-    rows = computeSchedule({ principal: loan.amount, annualRateBps: project.terms.annualRateBps, months: loan.months, method: project.terms.interestMethod, startDate })
-  } catch (err) {
-    return reject(`no schedule can be fixed for this loan: ${(err as Error).message}`)
-  }
-  let total = 0n
-  for (const r of rows) total += BigInt(r.total)
-  if (total > BigInt(Number.MAX_SAFE_INTEGER)) return reject(`the loan would owe ${total} minor units in all, past the largest exact amount`)
-  return accept(rows)
 }
 
 /** The originator declines an application, with a reason the borrower will read. */

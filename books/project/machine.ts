@@ -8,7 +8,7 @@ import type { Project, ProjectStatus } from '../entities.ts'
 import type { ProjectTerms } from '../ops/types.ts'
 import { isValidDate } from '../dates.ts'
 import { checkRules } from '../../core/services/criteria.ts'
-import { computeSchedule } from '../schedule.ts'
+import { exactSchedule } from '../schedule.ts'
 
 const TRANSITIONS: Record<'activate' | 'deactivate' | 'close', { from: ProjectStatus[]; to: ProjectStatus }> = {
   activate: { from: ['draft', 'inactive'], to: 'active' },
@@ -30,19 +30,8 @@ export function checkTerms (t: ProjectTerms): string | null {
   const rules = checkRules(t.eligibility)
   if (rules) return `eligibility: ${rules}`
   // the largest, longest loan the terms allow must have a schedule whose amounts stay exact
-  const worst = computeWorst(t)
-  if (worst) return worst
-  return null
-}
-
-function computeWorst (t: ProjectTerms): string | null {
-  let total = 0n
-  try {
-    for (const r of computeSchedule({ principal: t.loanMaxAmount, annualRateBps: t.annualRateBps, months: t.loanMaxDuration, method: t.interestMethod, startDate: t.endDate })) total += BigInt(r.total)
-  } catch (err) {
-    return `the largest loan these terms allow has no exact schedule: ${(err as Error).message}`
-  }
-  if (total > BigInt(Number.MAX_SAFE_INTEGER)) return `the largest loan these terms allow would owe ${total} minor units, past the largest exact amount`
+  const worst = exactSchedule({ principal: t.loanMaxAmount, annualRateBps: t.annualRateBps, months: t.loanMaxDuration, method: t.interestMethod, startDate: t.endDate })
+  if (!worst.ok) return `the largest loan these terms allow has no exact schedule: ${worst.reason}`
   return null
 }
 
