@@ -130,6 +130,9 @@ test('ui - a loan from project to repayment, driven through three browsers', { t
     await ivy.page.getByTestId('invite-code-input').fill(ivyCode)
     await ivy.page.getByTestId('invite-accept').click()
     await ivy.page.getByTestId('book-' + topic).getByText('writer', { exact: true }).waitFor()
+    // as a member she can vouch for today's date in the book (what lets the originator act on dates)
+    await ivy.page.getByTestId('book-' + topic).getByTestId('book-witness').click()
+    await ivy.page.getByText('Vouched for', { exact: false }).first().waitFor()
     await ivy.page.getByTestId('nav-investor').click()
     const fundRow = ivy.page.getByTestId('fund-' + projectId)
     await fundRow.getByTestId('fund-amount').fill('1000')
@@ -138,6 +141,17 @@ test('ui - a loan from project to repayment, driven through three browsers', { t
     await ann.page.getByTestId('confirm-payment-funding').click()
     await ivy.page.locator('[data-testid="positions"] [data-testid="position-status"]').getByText('confirmed').waitFor()
     t.pass('funding committed by the investor and confirmed by the originator')
+    // a second commitment she takes back before the originator confirms it: its payment record
+    // and the commitment are cancelled, and the originator no longer has it to confirm
+    await fundRow.getByTestId('fund-amount').fill('200')
+    await fundRow.getByTestId('fund-submit').click()
+    await ann.page.getByTestId('confirm-payment-funding').waitFor()
+    await ivy.page.getByTestId('position-withdraw').click()
+    await ivy.page.getByTestId('position-withdraw-reason').fill('changed my mind')
+    await ivy.page.getByTestId('position-withdraw-send').click()
+    await ivy.page.locator('[data-testid="positions"] [data-testid="position-status"]').getByText('cancelled').waitFor()
+    await ann.page.getByTestId('confirm-payment-funding').waitFor({ state: 'detached' })
+    t.pass('an unconfirmed commitment is withdrawn, and leaves the originator\'s queue')
 
     // bob collects his credentials from ivy's node, is eligible, and applies
     await bob.page.getByTestId('nav-borrower').click()
@@ -169,6 +183,14 @@ test('ui - a loan from project to repayment, driven through three browsers', { t
     const loanRow = firstRow(ann.page, 'portfolio', 'portfolio-')
     await loanRow.getByTestId('loan-disburse').click()
     await loanRow.getByText('waiting for the borrower', { exact: false }).waitFor()
+
+    // bob first says it has not arrived; ann sees his reason beside her record; then it arrives
+    await bob.page.getByTestId('dispute-disbursement').click()
+    await bob.page.getByTestId('dispute-disbursement-reason').fill('nothing on my account yet')
+    await bob.page.getByTestId('dispute-disbursement-send').click()
+    await bob.page.getByTestId('disbursement-disputed').waitFor()
+    await ann.page.getByTestId('recorded-dispute-reason').getByText('nothing on my account yet').waitFor()
+    t.pass('a disputed disbursement shows the borrower\'s reason to the originator')
 
     // bob confirms the disbursement and repays the first instalment; ann confirms it
     await bob.page.getByTestId('confirm-disbursement').click()

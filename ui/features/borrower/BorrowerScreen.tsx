@@ -3,6 +3,7 @@ import { useNode } from '../../app/node-context.tsx'
 import { MyCredentialsCard, RequestCredentialCard } from './MyCredentials.tsx'
 import { DiscoverCard } from './Discover.tsx'
 import { MyLoansCard } from './MyLoans.tsx'
+import { PaymentsRecorded } from '../shared/PaymentsRecorded.tsx'
 
 export function BorrowerScreen () {
   const node = useNode()
@@ -11,6 +12,7 @@ export function BorrowerScreen () {
     <div className='stack' data-testid='screen-borrower'>
       <div className='page-head'><h1>Borrower</h1></div>
       <MyLoansCard books={books} me={node.data?.did ?? ''} />
+      {books.filter((b) => b.role === 'borrower').map((b) => <PaymentsRecorded key={b.topic} book={b.topic} me={node.data?.did ?? ''} title={`Repayments you recorded in ${b.name}, not yet confirmed`} />)}
       <DiscoverCard books={books} />
       <div className='grid-2'>
         <MyCredentialsCard />

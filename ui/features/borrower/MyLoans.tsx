@@ -8,7 +8,7 @@ import { send } from '../../lib/contract-client.ts'
 import { useAction } from '../../lib/hooks.ts'
 import { standing } from '../../lib/dates.ts'
 import type { BookInfo } from '../../app/node-context.tsx'
-import { Alert, Badge, Button, Card } from '../../components/index.ts'
+import { Alert, Badge, Button, Card, ReasonButton } from '../../components/index.ts'
 import { useToast } from '../../components/Toast.tsx'
 import { usePerBook } from '../shared/per-book.ts'
 import { owed } from '../originator/Portfolio.tsx'
@@ -31,11 +31,15 @@ export function MyLoansCard ({ books, me }: { books: BookInfo[]; me: string }) {
 function MyLoan ({ book, loan, payments }: { book: BookInfo; loan: Loan; payments: Payment[] }) {
   const toast = useToast()
   const s = standing(loan, 0)
-  const disbursement = payments.find((p) => p.kind === 'disbursement' && p.status === 'recorded')
+  const disbursement = payments.find((p) => p.kind === 'disbursement' && (p.status === 'recorded' || p.status === 'disputed'))
   const pending = payments.filter((p) => p.kind === 'repayment' && p.status === 'recorded')
   const confirm = useAction(async (p: Payment) => {
     await send('payment.confirm', { book: book.topic, payment: p.paymentId })
     toast('Disbursement confirmed: your loan has started')
+  })
+  const dispute = useAction(async (p: Payment, reason: string) => {
+    await send('payment.dispute', { book: book.topic, payment: p.paymentId, reason })
+    toast('Disputed: the originator sees your reason')
   })
   const repay = useAction(async () => {
     const r = await send('loan.repay', { book: book.topic, loan: loan.loanId })
@@ -53,8 +57,11 @@ function MyLoan ({ book, loan, payments }: { book: BookInfo; loan: Loan; payment
       {loan.reason && <p className='small muted'>Reason: {loan.reason}</p>}
       {disbursement && (
         <div className='row' style={{ marginTop: 8 }}>
-          <Alert tone='info'>The originator recorded a disbursement of {formatMinor(disbursement.amount, disbursement.currency)} ({disbursement.reference || 'no reference'}). Confirm once it has arrived.</Alert>
+          {disbursement.status === 'disputed'
+            ? <Alert tone='info' testid='disbursement-disputed'>You disputed the disbursement of {formatMinor(disbursement.amount, disbursement.currency)}: {disbursement.reason}. Confirm it if it arrives after all; the originator may cancel it.</Alert>
+            : <Alert tone='info'>The originator recorded a disbursement of {formatMinor(disbursement.amount, disbursement.currency)} ({disbursement.reference || 'no reference'}). Confirm once it has arrived.</Alert>}
           <Button variant='primary' busy={confirm.running} testid='confirm-disbursement' onClick={() => { confirm.run(disbursement) }}>Confirm received</Button>
+          {disbursement.status === 'recorded' && <ReasonButton label='Not received' placeholder='what you see on your account' busy={dispute.running} testid='dispute-disbursement' onSubmit={(r) => { dispute.run(disbursement, r) }} />}
         </div>
       )}
       {loan.schedule.length > 0 && <ScheduleChart loan={loan} />}
@@ -65,7 +72,7 @@ function MyLoan ({ book, loan, payments }: { book: BookInfo; loan: Loan; payment
           {pending.length > 0 && <span className='small muted' data-testid='repayment-pending'>{formatMinor(pending.reduce((a, p) => a + p.amount, 0), loan.currency)} waiting for the originator's confirmation</span>}
         </div>
       )}
-      <Alert error={confirm.error || repay.error} testid='my-loan-error' />
+      <Alert error={confirm.error || repay.error || dispute.error} testid='my-loan-error' />
     </div>
   )
 }

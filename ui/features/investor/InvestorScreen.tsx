@@ -10,10 +10,11 @@ import { send } from '../../lib/contract-client.ts'
 import { useAction } from '../../lib/hooks.ts'
 import { parseMajor } from '../../lib/money.ts'
 import { useNode, type BookInfo } from '../../app/node-context.tsx'
-import { Alert, Badge, BarChart, Button, Card, Input, Progress, Table } from '../../components/index.ts'
+import { Alert, Badge, BarChart, Button, Card, Input, Progress, ReasonButton, Table } from '../../components/index.ts'
 import { useToast } from '../../components/Toast.tsx'
 import { usePerBook } from '../shared/per-book.ts'
 import { PaymentsToConfirm } from '../shared/PaymentsToConfirm.tsx'
+import { PaymentsRecorded } from '../shared/PaymentsRecorded.tsx'
 
 export function InvestorScreen () {
   const node = useNode()
@@ -25,6 +26,7 @@ export function InvestorScreen () {
       <div className='page-head'><h1>Investor</h1></div>
       <OpenProjects books={books} />
       <Positions books={books} me={me} />
+      {investorBooks.map((b) => <PaymentsRecorded key={'r' + b.topic} book={b.topic} me={me} title={`Fundings you paid in ${b.name}, not yet confirmed`} />)}
       {investorBooks.map((b) => <PaymentsToConfirm key={b.topic} book={b.topic} me={me} kinds={['distribution']} title={`Payouts to confirm in ${b.name}`} testid={'distributions-to-confirm'} />)}
     </div>
   )
@@ -81,6 +83,7 @@ function Positions ({ books, me }: { books: BookInfo[]; me: string }) {
   const dq = usePerBook('distribution.list', books)
   const pq = usePerBook('project.list', books)
   const fundings = (fq.data ?? []).flatMap(({ items }) => items).filter((f) => f.investor === me)
+  const bookOf = new Map((fq.data ?? []).flatMap(({ book, items }) => items.map((f) => [f.fundingId, book.topic] as const)))
   const shares = (dq.data ?? []).flatMap(({ items }) => items).filter((d) => d.investor === me).sort((a, b) => a.at - b.at)
   const names = new Map((pq.data ?? []).flatMap(({ items }) => items).map((p) => [p.projectId, p.terms.name]))
   const currency = fundings[0]?.currency ?? shares[0]?.currency
@@ -97,11 +100,34 @@ function Positions ({ books, me }: { books: BookInfo[]; me: string }) {
           { header: 'Funded', align: 'right', cell: (f) => formatMinor(f.amount, f.currency) },
           { header: 'Status', cell: (f) => <Badge testid='position-status'>{f.status}</Badge> },
           { header: 'Earned from repayments', align: 'right', cell: (f) => <span data-testid='position-entitled'>{formatMinor(f.entitled, f.currency)}</span> },
-          { header: 'Paid out', align: 'right', cell: (f) => formatMinor(f.distributed, f.currency) }
+          { header: 'Paid out', align: 'right', cell: (f) => formatMinor(f.distributed, f.currency) },
+          { header: '', cell: (f) => f.status === 'committed' && <WithdrawFunding funding={f} topic={bookOf.get(f.fundingId) as string} /> }
         ]}
       />
       {shares.length > 0 && currency && <SharesChart shares={shares} currency={currency} />}
     </Card>
+  )
+}
+
+/**
+ * Takes back a commitment the originator has not confirmed: cancels its unconfirmed payment
+ * record first (if any), then the commitment, which frees its room on the project.
+ */
+function WithdrawFunding ({ funding, topic }: { funding: Funding; topic: string }) {
+  const toast = useToast()
+  const withdraw = useAction(async (reason: string) => {
+    if (funding.paymentId) {
+      const payment = (await send('payment.list', { book: topic })).find((p) => p.paymentId === funding.paymentId)
+      if (payment && (payment.status === 'recorded' || payment.status === 'disputed')) await send('payment.cancel', { book: topic, payment: payment.paymentId, reason })
+    }
+    await send('funding.cancel', { book: topic, funding: funding.fundingId, reason })
+    toast(`Withdrew the commitment of ${formatMinor(funding.amount, funding.currency)}`)
+  })
+  return (
+    <div className='stack' style={{ gap: 4 }}>
+      <ReasonButton label='Withdraw' placeholder='why (the originator reads it)' busy={withdraw.running} testid='position-withdraw' onSubmit={(r) => { withdraw.run(r) }} />
+      <Alert error={withdraw.error} testid='position-withdraw-error' />
+    </div>
   )
 }
 

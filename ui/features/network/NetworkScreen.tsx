@@ -56,7 +56,8 @@ export function NetworkScreen () {
             { header: 'Name', cell: (b) => <strong data-testid='book-name'>{b.name}</strong> },
             { header: 'Your role', cell: (b) => b.role ? <Badge tone='info'>{b.role}</Badge> : <span className='muted'>follower</span> },
             { header: 'Status', cell: (b) => <Badge testid='book-status'>{b.writable ? 'writer' : 'read-only'}</Badge> },
-            { header: 'Topic key', cell: (b) => <span className='row'><Mono value={b.topic} testid='book-topic' /><CopyButton text={b.topic} testid='copy-topic' /></span> }
+            { header: 'Topic key', cell: (b) => <span className='row'><Mono value={b.topic} testid='book-topic' /><CopyButton text={b.topic} testid='copy-topic' /></span> },
+            { header: '', cell: (b) => (b.role === 'borrower' || b.role === 'investor') && b.writable && <WitnessButton book={b.topic} /> }
           ]}
         />
       </Card>
@@ -79,5 +80,24 @@ export function NetworkScreen () {
         </Card>
       </div>
     </div>
+  )
+}
+
+/**
+ * A borrower or investor vouches for today's date in the book (`clock/witness`). The originator's
+ * acts on dates (a default after grace, expiring an unpaid funding) count only up to the latest
+ * date a borrower or investor has signed, so no one side moves the book's time alone.
+ */
+function WitnessButton ({ book }: { book: string }) {
+  const toast = useToast()
+  const witness = useAction(async () => {
+    const r = await send('clock.witness', { book })
+    toast(`Vouched for ${new Date(r.ts).toISOString().slice(0, 10)} in this book`)
+  })
+  return (
+    <span className='stack' style={{ gap: 2 }}>
+      <Button small busy={witness.running} testid='book-witness' title="Sign today's date into the book: the originator can act on dates only as far as members have vouched for them" onClick={() => { witness.run() }}>Vouch for today</Button>
+      <Alert error={witness.error} />
+    </span>
   )
 }

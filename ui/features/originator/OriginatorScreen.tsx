@@ -11,6 +11,7 @@ import { useNode } from '../../app/node-context.tsx'
 import { Alert, Card } from '../../components/index.ts'
 import { BookPicker, useBookChoice } from '../shared/BookPicker.tsx'
 import { PaymentsToConfirm } from '../shared/PaymentsToConfirm.tsx'
+import { PaymentsRecorded } from '../shared/PaymentsRecorded.tsx'
 import { ProjectsCard } from './Projects.tsx'
 import { InviteCard } from './Invites.tsx'
 import { TrustCard } from './Trust.tsx'
@@ -47,6 +48,7 @@ function OriginatorBook ({ book, me }: { book: string; me: string }) {
       <ApplicationsCard book={book} applications={applications.data ?? []} projects={byId} />
       <PortfolioCard book={book} loans={loans.data ?? []} projects={byId} />
       <PaymentsToConfirm book={book} me={me} kinds={['funding', 'repayment']} title='Payments received to confirm' />
+      <PaymentsRecorded book={book} me={me} />
       <DistributeCard book={book} fundings={fundings.data ?? []} />
       <div className='grid-2'>
         <InviteCard book={book} />

@@ -8,7 +8,7 @@ import { formatMinor } from '../../../core/services/criteria.ts'
 import { send } from '../../lib/contract-client.ts'
 import { useAction } from '../../lib/hooks.ts'
 import { standing } from '../../lib/dates.ts'
-import { Alert, Badge, Button, Card, Mono, Table } from '../../components/index.ts'
+import { Alert, Badge, Button, Card, Mono, ReasonButton, Table } from '../../components/index.ts'
 import { useToast } from '../../components/Toast.tsx'
 
 /** Principal and interest still owed on a loan, minor units. */
@@ -17,7 +17,7 @@ export function owed (loan: Loan): number {
 }
 
 export function PortfolioCard ({ book, loans, projects }: { book: string; loans: Loan[]; projects: Map<string, Project> }) {
-  const rows = loans.filter((l) => ['approved', 'disbursed', 'repaid', 'defaulted'].includes(l.status))
+  const rows = loans.filter((l) => ['approved', 'disbursed', 'repaid', 'defaulted', 'cancelled'].includes(l.status))
   return (
     <Card title='Loan portfolio' testid='portfolio'>
       <Table<Loan>
@@ -60,6 +60,10 @@ function LoanActions ({ book, loan, project }: { book: string; loan: Loan; proje
     await send('loan.decide', { book, loan: loan.loanId, action: 'default' })
     toast('Loan marked defaulted')
   })
+  const cancel = useAction(async (reason: string) => {
+    await send('loan.decide', { book, loan: loan.loanId, action: 'cancel', reason })
+    toast('Loan cancelled: it was never disbursed')
+  })
   const s = standing(loan, project?.terms.gracePeriod ?? 0)
   const fee = project?.terms.disbursementFee ?? 0
   return (
@@ -69,8 +73,9 @@ function LoanActions ({ book, loan, project }: { book: string; loan: Loan; proje
           Record disbursement
         </Button>
       )}
+      {loan.status === 'approved' && !loan.disbursementPaymentId && <ReasonButton label='Cancel loan' placeholder='why (the borrower reads it)' busy={cancel.running} testid='loan-cancel' onSubmit={(r) => { cancel.run(r) }} />}
       {loan.status === 'disbursed' && s.defaultable && <Button small variant='danger' busy={mark.running} testid='loan-default' onClick={() => { mark.run() }}>Mark defaulted</Button>}
-      <Alert error={disburse.error || mark.error} testid='loan-action-error' />
+      <Alert error={disburse.error || mark.error || cancel.error} testid='loan-action-error' />
     </div>
   )
 }
