@@ -63,10 +63,22 @@ test('issuer - a revoked credential is not re-issued by asking again; re-enrolli
   t.not(second.id, first.id, 'a new credential after re-enrolment')
   t.is((await h['vc.verify']({ credential: second })).verified, true, 'and it verifies')
 
+  // enrolling again with the same claims keeps the standing credential; with other claims it is revoked
+  await i['vc.enroll']({ subject: holder.did, type, claims: { community: 'Nelson growers' } })
+  t.is((await h['vc.request']({ issuer: issuer.did, type })).id, second.id, 'the same claims again: the same credential stands')
+  await i['vc.enroll']({ subject: holder.did, type, claims: { community: 'Kaslo growers' } })
+  t.ok((await h['vc.verify']({ credential: second })).problems.some((p) => p.code === 'REVOKED'), 'other claims: the credential stating the old ones is revoked')
+  const third = await h['vc.request']({ issuer: issuer.did, type })
+  t.is(third.credentialSubject.community, 'Kaslo growers', 'and the next request states the new claims')
+  // an enrolment whose check has ended issues nothing
+  await i['vc.enroll']({ subject: holder.did, type: 'KycCredential', claims: { kycStatus: 'verified' }, validUntil: new Date(Date.now() - 1000).toISOString() })
+  await rejectsCode(t, h['vc.request']({ issuer: issuer.did, type: 'KycCredential' }), 'NOT_FOUND', 'an expired check issues no credential')
+  await i['vc.unenroll']({ subject: holder.did, type: 'KycCredential' })
+
   const out = await i['vc.unenroll']({ subject: holder.did, type })
-  t.is(out.revoked, second.id, 'unenrolling revokes the standing credential')
+  t.is(out.revoked, third.id, 'unenrolling revokes the standing credential')
   await rejectsCode(t, h['vc.request']({ issuer: issuer.did, type }), 'NOT_FOUND', 'after unenrolment the issuer has nothing to issue')
-  t.ok((await h['vc.verify']({ credential: second })).problems.some((p) => p.code === 'REVOKED'), 'the standing credential no longer verifies')
+  t.ok((await h['vc.verify']({ credential: third })).problems.some((p) => p.code === 'REVOKED'), 'the standing credential no longer verifies')
   t.ok((await i['vc.issued']({})).every((r) => r.revoked), 'every credential issued from the enrolment is revoked')
   t.alike(await i['vc.enrolled']({}), [], 'no enrolment is left')
   await rejectsCode(t, i['vc.unenroll']({ subject: holder.did, type }), 'NOT_FOUND', 'unenrolling twice says there is nothing to remove')

@@ -28,6 +28,7 @@ import { GrowrError } from '../errors.ts'
 import { isDidKey, type DidKey } from '../identity/did-key.ts'
 import { checkSubject, isCredentialType, type CredentialType } from '../credentials/catalogue.ts'
 import { issueCredential, type VerifiableCredential } from '../credentials/vc.ts'
+import { jcs } from '../credentials/eddsa-jcs-2022.ts'
 import { deriveIdentityKey, seal, unseal } from '../sscr/crypto.ts'
 import type { StatusRegistry } from './status-registry.ts'
 import type { PeerRpc } from '../network/peer-rpc.ts'
@@ -100,6 +101,8 @@ export class IssuingService {
       const rec = await this.getSealed<Enrollment>(key)
       if (!rec) throw GrowrError.NOT_FOUND(`this issuer has no verified ${type} record for ${subject}: complete its check with the issuer first`)
       if (rec.revoked) throw revokedError(type, rec.revoked.id)
+      // what the issuer checked has a date past which it no longer vouches: say so, issue nothing
+      if (rec.validUntil && Date.parse(rec.validUntil) <= this.now()) throw GrowrError.NOT_FOUND(`this issuer's ${type} check of ${subject} ended on ${rec.validUntil}: ask the issuer to check again`)
       const last = rec.issued
       if (last) {
         // a revocation recorded before enrolments were marked revoked still counts as one
@@ -115,7 +118,9 @@ export class IssuingService {
   /**
    * Records what the issuer has verified about `subject`, so the subject can request the
    * credential. Enrolling again replaces the record, a revoked one included: this is how the
-   * operator vouches again after a revocation.
+   * operator vouches again after a revocation. A credential still standing on the old record is
+   * revoked when the claims or validity change (it would state what the issuer no longer vouches
+   * for), and kept when they are the same.
    * @throws BAD_ARGUMENT for an unknown type, a subject that is not a did:key, or claims that do not fit the type
    */
   async enroll (subject: string, type: string, claims: Record<string, unknown>, validUntil?: string): Promise<void> {
@@ -124,7 +129,17 @@ export class IssuingService {
     // refuse now what could never be issued, rather than when the subject asks
     const bad = checkSubject(type, { id: subject, ...claims })
     if (bad) throw GrowrError.BAD_ARGUMENT(bad)
-    await this.serial(async () => { await this.putSealed(enrolledKey(subject, type), { claims, validUntil, at: this.now() }) })
+    await this.serial(async () => {
+      const key = enrolledKey(subject, type)
+      const old = await this.getSealed<Enrollment>(key)
+      let issued: VerifiableCredential | undefined
+      if (old?.issued && !(await this.local.get<IssuedRecord>(`issuer/issued/${old.issued.id}`))?.value.revoked) {
+        const same = b4a.equals(jcs(old.claims), jcs(claims)) && old.validUntil === validUntil
+        if (same) issued = old.issued
+        else await this.revokeIssued(old.issued.id)
+      }
+      await this.putSealed(key, { claims, validUntil, at: this.now(), issued })
+    })
   }
 
   /**
