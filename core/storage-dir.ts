@@ -120,6 +120,7 @@ function octal (mode: number): string { return '0' + (mode & 0o777).toString(8) 
  *   file-system errors other than a missing path propagate as fs throws them.
  */
 export function securePrivateDir (dir: string): string[] {
+  checkAncestors(dir)
   let st = lstatOrNull(dir)
   if (st === null) {
     fs.mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE })
@@ -148,6 +149,35 @@ export function securePrivateDir (dir: string): string[] {
     return [`storage directory ${dir} was readable by others (mode ${octal(st.mode)}): tightened to 0700`]
   }
   return []
+}
+
+const STICKY = 0o1000
+
+/**
+ * Refuses a storage path whose existing ancestors another user could rearrange: whoever can
+ * write a parent directory can rename the storage directory away and put their own in its place
+ * (OpenSSH's StrictModes checks the same). Each ancestor must belong to this user or to root and
+ * be writable by nobody else, unless it has the sticky bit (as /tmp does), where others cannot
+ * rename what they do not own. Symlinks are followed, so their targets are held to the rule.
+ *
+ * @param dir absolute path of the storage directory (it may not exist yet).
+ * @throws GrowrError STORAGE_UNSAFE naming the ancestor and why.
+ */
+export function checkAncestors (dir: string): void {
+  if (!posixModes()) return
+  const uid = currentUid()
+  let at = path.dirname(path.resolve(dir))
+  while (true) {
+    let st: fs.Stats | null = null
+    try { st = fs.statSync(at) as fs.Stats } catch { st = null }
+    if (st !== null) {
+      if (uid !== null && st.uid !== uid && st.uid !== 0) throw unsafe('parent directory', at, `of the storage directory is owned by uid ${st.uid}, neither this user (uid ${uid}) nor root: its owner can replace the storage directory`)
+      if ((st.mode & GROUP_OTHER_WRITE) !== 0 && (st.mode & STICKY) === 0) throw unsafe('parent directory', at, `of the storage directory is writable by group or others without the sticky bit (mode ${octal(st.mode)}): anyone could replace the storage directory`)
+    }
+    const up = path.dirname(at)
+    if (up === at) return
+    at = up
+  }
 }
 
 /**

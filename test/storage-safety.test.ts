@@ -66,6 +66,23 @@ test('storage - an empty directory another user made for us is refused', async (
   t.absent(fs.existsSync(path.join(dir, 'identity.json')), 'and no file was written')
 })
 
+test('storage - a storage directory whose parent another user owns or can write is refused', async (t) => {
+  const parent = path.join(tmpDir(t), 'shared')
+  fs.mkdirSync(parent, { mode: 0o700 })
+  fs.chmodSync(parent, 0o777) // writable by anyone, no sticky bit: the storage dir could be swapped
+  throwsCode(t, () => createIdentity(path.join(parent, 'growr')), 'STORAGE_UNSAFE', 'a world-writable parent without the sticky bit is refused')
+  t.absent(fs.existsSync(path.join(parent, 'growr')), 'nothing was created under it')
+  fs.chmodSync(parent, 0o1777) // like /tmp: others cannot rename what they do not own
+  createIdentity(path.join(parent, 'ok'), { seed: seed(2) })
+  t.ok(fs.existsSync(path.join(parent, 'ok', 'identity.json')), 'a sticky world-writable parent is accepted')
+  const theirs = path.join(tmpDir(t), 'theirs')
+  fs.mkdirSync(theirs, { mode: 0o755 })
+  fs.chownSync(theirs, OTHER, OTHER)
+  throwsCode(t, () => createIdentity(path.join(theirs, 'growr')), 'STORAGE_UNSAFE', 'a parent owned by another user is refused')
+  fs.mkdirSync(path.join(theirs, 'growr'), { mode: 0o700 }) // ours, but in their directory
+  await rejectsCode(t, new GrowrNode({ storage: path.join(theirs, 'growr'), network: false }).ready(), 'STORAGE_UNSAFE', 'a storage directory of ours in theirs is refused by the node too')
+})
+
 test('storage - a group- or world-writable storage directory is refused, not repaired', async (t) => {
   for (const loose of [0o777, 0o770, 0o722]) {
     const dir = path.join(tmpDir(t), 'growr')
