@@ -24,7 +24,7 @@ import { createHandlers, type Contract, type Handlers } from './contract.ts'
 
 /** Methods the session answers itself, before and after an identity exists. */
 export interface SessionMethods {
-  'session.status': { args: Record<string, never>; result: { did: string | null; storage: string; runtime: 'bare' | 'node'; encrypted: boolean } }
+  'session.status': { args: Record<string, never>; result: { did: string | null; storage: string; runtime: 'bare' | 'node'; encrypted: boolean; storageNotes: string[] } }
   /** `passphrase` encrypts the identity file at rest (else the host's GROWR_PASSPHRASE, if set) */
   'identity.create': { args: { passphrase?: string }; result: { did: string } }
   /**
@@ -144,7 +144,8 @@ export class Session extends ReadyResource {
 
   private status (): SessionMethods['session.status']['result'] {
     const did = this.node?.identity?.did ?? null
-    return { did, storage: this.storage, runtime: RUNTIME, encrypted: this.node?.identity?.encrypted ?? false }
+    // what opening had to tighten in the storage directory: the user should know someone loosened it
+    return { did, storage: this.storage, runtime: RUNTIME, encrypted: this.node?.identity?.encrypted ?? false, storageNotes: this.node?.storageNotes ?? [] }
   }
 
   private async start (passphrase = this.opts.passphrase): Promise<void> {

@@ -72,3 +72,14 @@ test('session - a malformed identity passphrase is refused before anything is wr
   await rejectsCode(t, s.call('identity.restore', { backup, passphrase: 'wrong', identityPassphrase: 'identity passphrase 2' }), 'BAD_PASSPHRASE', 'a wrong backup passphrase is refused')
   t.absent(hasIdentity(storage), 'still none')
 })
+
+test('session - what opening had to tighten in the storage directory is reported to the app', { timeout: 60_000 }, async (t) => {
+  const net = await testnet(t)
+  const storage = path.join(tmpDir(t), 'growr')
+  createIdentity(storage, { seed: seed(8) })
+  fs.chmodSync(storage, 0o755) // someone (or an old version) made it readable by others
+  const s = await session(t, net, storage)
+  const status = await s.call('session.status', {}) as { storageNotes: string[] }
+  t.ok(status.storageNotes.some((n) => n.includes('tightened to 0700')), `the app is told: ${status.storageNotes.join('; ')}`)
+  t.is(fs.statSync(storage).mode & 0o777, 0o700, 'and the directory is private again')
+})

@@ -56,12 +56,12 @@ export function App () {
   }
   return (
     <NodeProvider>
-      <Shell tab={tab} setTab={(t) => { setTab(t) }} />
+      <Shell tab={tab} setTab={(t) => { setTab(t) }} storageNotes={session.data.storageNotes} />
     </NodeProvider>
   )
 }
 
-function Shell ({ tab, setTab }: { tab: Tab; setTab: (t: Tab) => void }) {
+function Shell ({ tab, setTab, storageNotes }: { tab: Tab; setTab: (t: Tab) => void; storageNotes: string[] }) {
   const node = useNode()
   return (
     <div className='shell'>
@@ -83,6 +83,7 @@ function Shell ({ tab, setTab }: { tab: Tab; setTab: (t: Tab) => void }) {
         </header>
         <main className='content'>
           {node.error && <Alert error={node.error} />}
+          {storageNotes.length > 0 && <Alert tone='info' testid='storage-notes'>Growr made its storage private again: {storageNotes.join('; ')}</Alert>}
           {tab === 'network' && <NetworkScreen />}
           {tab === 'originator' && <OriginatorScreen />}
           {tab === 'borrower' && <BorrowerScreen />}
