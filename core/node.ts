@@ -92,6 +92,17 @@ export class GrowrNode extends ReadyResource {
     this.storageNotes = [...notes, ...securePrivateFile(identityFilePath(this.storage), 'identity file')]
     tightenTree(this.storage)
     this.identity = loadIdentity(this.storage, { passphrase: this.opts.passphrase })
+    try {
+      await this.openResources()
+    } catch (err) {
+      // ReadyResource does not call _close when _open fails: release what was opened (the
+      // corestore's lock first of all), so the same storage can be opened again
+      await this._close().catch(safetyCatch)
+      throw err
+    }
+  }
+
+  private async openResources (): Promise<void> {
     this.store = new Corestore(path.join(this.storage, 'corestore'))
     await this.store.ready()
     this.local = new Hyperbee(this.store.get({ name: 'growr-local' }), { keyEncoding: 'utf-8', valueEncoding: 'json' })

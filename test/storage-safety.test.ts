@@ -223,3 +223,14 @@ test('storage - a node does not serve its socket from a directory others can wri
   await rejectsCode(t, serve(dir, noHandlers), 'STORAGE_UNSAFE', 'serve() refuses')
   t.absent(fs.existsSync(socketPath(dir)), 'no socket was made')
 })
+
+test('storage - a node that fails to open releases its storage, so it can be opened again', async (t) => {
+  const dir = path.join(tmpDir(t), 'growr')
+  createIdentity(dir, { seed: seed(3) })
+  // a DHT that cannot serve: opening fails after the corestore has taken its lock
+  await t.exception(new GrowrNode({ storage: dir, dht: { broken: true } as never }).ready(), 'the broken node does not open')
+  const node = new GrowrNode({ storage: dir, network: false })
+  await node.ready()
+  t.ok(node.opened, 'the same storage opens right after')
+  await node.close()
+})
