@@ -20,6 +20,7 @@ import { securePrivateDir, securePrivateFile, tightenTree } from './storage-dir.
 import { createDht, createSwarm, type BootstrapNode } from './network/swarm.ts'
 import { codeToInvite, inviteToCode, makeClaim, openClaim } from './network/pairing.ts'
 import { GrowrError } from './errors.ts'
+import { ClockWitness, type ClockWitnessOptions } from './clock-witness.ts'
 import type { DidKey } from './identity/did-key.ts'
 import { Book, newId, parseTopic } from '../books/book.ts'
 import type { Role } from '../books/ops/types.ts'
@@ -38,6 +39,8 @@ export interface NodeOptions {
   now?: () => number
   /** ms between background acks of books where this node is an indexer */
   ackInterval?: number
+  /** when this node vouches for the date in books where it is a borrower or investor (core/clock-witness.ts); false: never */
+  witness?: ClockWitnessOptions | false
 }
 
 interface BookRecord { key: string; ns: string; name: string; createdAt: number; creator: boolean }
@@ -76,6 +79,7 @@ export class GrowrNode extends ReadyResource {
    */
   private readonly redemptions = new Map<string, Redemption>()
   private readonly opts: NodeOptions
+  private witness: ClockWitness | null = null
 
   constructor (opts: NodeOptions) {
     super()
@@ -120,9 +124,14 @@ export class GrowrNode extends ReadyResource {
       await this.openBook(value)
     }
     await this.listenForInvites()
+    if (this.opts.witness !== false && this.opts.network !== false && !this.closing) {
+      this.witness = new ClockWitness(() => this.list(), this.did, { now: this.opts.now, ...this.opts.witness })
+      this.witness.start()
+    }
   }
 
   protected async _close (): Promise<void> {
+    if (this.witness) await this.witness.close()
     for (const m of this.members.values()) await m.close().catch(safetyCatch)
     if (this.pairing) await this.pairing.close().catch(safetyCatch)
     if (this.swarm) await this.swarm.destroy().catch(safetyCatch)
