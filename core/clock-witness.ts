@@ -23,6 +23,7 @@ export interface ClockWitnessOptions {
   now?: () => number
 }
 
+/** Watches a node's books and vouches for the date where the members' clock went stale. */
 export class ClockWitness {
   private readonly books: () => Book[]
   private readonly did: string
@@ -42,6 +43,7 @@ export class ClockWitness {
     this.now = opts.now ?? Date.now
   }
 
+  /** Looks at the books every intervalMs from now on (the timer does not keep the process alive). */
   start (): void {
     if (this.timer || this.closed) return
     this.timer = setInterval(() => { this.running = this.running.then(async () => { await this.look() }).catch(safetyCatch) }, this.intervalMs)
@@ -49,6 +51,7 @@ export class ClockWitness {
     ;(this.timer as { unref?: () => void }).unref?.()
   }
 
+  /** Stops looking; resolves once a look in progress has finished. */
   async close (): Promise<void> {
     this.closed = true
     if (this.timer) clearInterval(this.timer)
