@@ -17,6 +17,7 @@ export type GrowrErrorCode =
   | 'REVOKED'
   | 'WORKER_EXITED'
   | 'STORAGE_UNSAFE'
+  | 'WALLET_EXISTS'
   | 'INTERNAL'
 
 export class GrowrError extends Error {
@@ -47,4 +48,6 @@ export class GrowrError extends Error {
   static WORKER_EXITED (msg: string): GrowrError { return new GrowrError('WORKER_EXITED', msg) }
   /** A storage directory, identity file or socket another user owns or can write: refused, never used. */
   static STORAGE_UNSAFE (msg: string): GrowrError { return new GrowrError('STORAGE_UNSAFE', msg) }
+  /** The node already has a different wallet seed: importing another one would lose its funds' keys. */
+  static WALLET_EXISTS (msg: string): GrowrError { return new GrowrError('WALLET_EXISTS', msg) }
 }

@@ -32,3 +32,4 @@ declare module 'brittle' {
   const test: TestFn
   export default test
 }
+declare module '#text-encoding' {}

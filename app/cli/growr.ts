@@ -4,6 +4,7 @@
  * when none runs, opens the storage itself for the length of the command.
  * Amounts are integer minor units (cents, sats). `--json` prints machine-readable results.
  */
+import { verifyProof, type ProofOptions } from './proof.ts'
 import { Command, Option, InvalidArgumentError } from 'commander'
 import fs from 'node:fs'
 import { GrowrNode } from '../../core/node.ts'
@@ -311,6 +312,22 @@ vc.command('revoke <id>').description('issuer: revoke a credential you issued (s
   .action(async (id: string) => print(await run('vc.revoke', { id }), (r: { id: string }) => `revoked ${r.id}`))
 vc.command('issued').description('issuer: credentials you issued (no claims)')
   .action(async () => print(await run('vc.issued', {}), (r: Contract['vc.issued']['result']) => r.map((c) => `${c.id} ${c.type} to ${c.subject}${c.revoked ? ' REVOKED' : ''}`).join('\n') || 'none'))
+
+program.command('proof').description('payment proofs (offline)')
+  .command('verify').addOption(new Option('--rail <rail>').choices(['bitcoin', 'lightning']).makeOptionMandatory())
+  .addOption(new Option('--network <network>').choices(['mainnet', 'testnet', 'signet', 'regtest']).makeOptionMandatory())
+  .option('--tx <hex>', 'bitcoin: the raw transaction').option('--txoutproof <hex>', 'bitcoin: Bitcoin Core gettxoutproof output')
+  .option('--headers <hex,...>', 'bitcoin: the raw 80-byte headers after the proof\'s block, in order').option('--address <address>', 'bitcoin: the address that must be paid')
+  .option('--amount <sats>', 'bitcoin: at least this many sats').option('--confirmations <n>', 'bitcoin: at least this many (default 1)')
+  .option('--invoice <bolt11>', 'lightning: the invoice the payee posted').option('--preimage <hex>', 'lightning: the preimage the payer\'s wallet returned')
+  .option('--payee <pubkey>', 'lightning: the payee\'s registered node key').option('--amount-msat <msat>', 'lightning: the amount due').option('--paid-at <time>', 'lightning: when it was paid (ISO 8601 or ms)')
+  .description('check a payment proof with the code apply uses: exit 0 only if it holds, else print why')
+  .action((o: ProofOptions) => {
+    const r = verifyProof(o)
+    print(JSON.parse(JSON.stringify(r, (_k, v) => typeof v === 'bigint' ? v.toString() : v)), (x: { ok: boolean; reason?: string; txid?: string; amountSats?: string; confirmations?: number; paymentHash?: string; amountMsat?: string }) =>
+      !x.ok ? `proof refused: ${x.reason}` : x.txid ? `proof holds: tx ${x.txid} pays ${x.amountSats} sats, ${x.confirmations} confirmations` : `proof holds: payment ${x.paymentHash} of ${x.amountMsat} msat`)
+    if (!r.ok) process.exitCode = 1
+  })
 
 const vp = program.command('vp').description('verifiable presentations')
 vp.command('create').requiredOption('--challenge <text>', 'the verifier\'s challenge').requiredOption('--domain <text>', 'the verifier\'s domain')
