@@ -16,6 +16,7 @@
  * may repeat.
  */
 import '../../core/runtime/text-encoding.ts' // before @noble/@scure: Bare has no TextEncoder global
+import type { BitcoinNetwork } from './bitcoin-header.ts'
 import { bech32 } from '@scure/base'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { sha256 } from '@noble/hashes/sha2.js'
@@ -23,7 +24,8 @@ import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js'
 import { decode as libraryDecode } from 'light-bolt11-decoder'
 
 /** The Bitcoin networks a Lightning invoice can name. */
-export type Bolt11Network = 'mainnet' | 'testnet' | 'signet' | 'regtest'
+/** The chain an invoice is for, from its prefix: the same networks as the Bitcoin rail's. */
+export type Bolt11Network = BitcoinNetwork
 
 /** BOLT 11 currency prefixes after `ln`, longest first so `bcrt` wins over `bc` and `tbs` over `tb`. */
 const PREFIXES: ReadonlyArray<readonly [string, Bolt11Network]> = [

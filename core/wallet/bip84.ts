@@ -15,6 +15,7 @@
  * a tpub/vpub cannot tell testnet, signet and regtest apart, so the caller names the network.
  */
 import '../runtime/text-encoding.ts' // before @noble/@scure: Bare has no TextEncoder global
+import type { BitcoinNetwork as NetworkName } from '../../books/proofs/bitcoin-header.ts'
 import { HDKey, HARDENED_OFFSET, type Versions } from '@scure/bip32'
 import { p2wpkh, WIF } from '@scure/btc-signer'
 import { createBase58check } from '@scure/base'
@@ -22,7 +23,8 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { GrowrError } from '../errors.ts'
 
 /** The networks a BIP-84 account can be opened on. */
-export type BitcoinNetworkName = 'mainnet' | 'testnet' | 'signet' | 'regtest'
+/** A Bitcoin network by name: the same union the proofs use (books/proofs/bitcoin-header.ts). */
+export type BitcoinNetworkName = NetworkName
 
 /** Everything that differs between Bitcoin networks for key derivation and addresses. */
 export interface BitcoinNetwork {
