@@ -10,7 +10,7 @@ import type { GrowrNode } from '../core/node.ts'
 import type { Book } from '../books/book.ts'
 import type { AuditEntry, Distribution, Funding, Loan, Member, Payment, Project } from '../books/entities.ts'
 import type { BookSummary, Records, Sub } from '../books/view.ts'
-import type { OpInput, PaymentKind, ProjectTerms } from '../books/ops/types.ts'
+import type { BitcoinNetwork, BitcoinProof, OpInput, PaymentKind, ProjectTerms } from '../books/ops/types.ts'
 import { approveLoan, outstanding } from '../books/loan/machine.ts'
 import { attestationAtApproval } from '../books/loan/handlers.ts'
 import b4a from 'b4a'
@@ -46,6 +46,9 @@ export interface Contract {
   'payment.dispute': { args: BookArg & { payment: string; reason: string }; result: Acted }
   'payment.cancel': { args: BookArg & { payment: string; reason?: string }; result: Acted }
   'clock.witness': { args: BookArg; result: { opId: string; status: 'accepted'; ts: number } }
+  'project.rail': { args: BookArg & { project: string; network: BitcoinNetwork; confirmations: number }; result: Acted }
+  'payment.address': { args: BookArg & { kind: PaymentKind; ref: string; address: string }; result: Acted }
+  'payment.prove': { args: BookArg & { kind: PaymentKind; ref: string; amount?: number; proof: BitcoinProof }; result: Acted & { amount: number } }
   'loan.show': { args: BookArg & { loan: string }; result: Loan & { outstanding: number } }
   'loan.list': { args: BookArg; result: Loan[] }
   'loan.applications': { args: BookArg; result: Application[] }
@@ -209,6 +212,28 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
       const book = bookOf(a)
       await waitFor(book, 'payments', a.payment, a.timeoutMs)
       return await act(book, { type: 'payment/cancel', paymentId: a.payment, reason: a.reason ?? '' }, a.payment)
+    },
+    async 'project.rail' (a) {
+      const book = bookOf(a)
+      await waitFor(book, 'projects', a.project, a.timeoutMs)
+      return await act(book, { type: 'project/rail', projectId: a.project, rail: 'bitcoin', network: a.network, confirmations: a.confirmations }, a.project)
+    },
+    async 'payment.address' (a) {
+      const book = bookOf(a)
+      await waitFor(book, a.kind === 'funding' || a.kind === 'distribution' ? 'fundings' : 'loans', a.ref, a.timeoutMs)
+      return await act(book, { type: 'payment/address', kind: a.kind, ref: a.ref, address: a.address }, a.ref)
+    },
+    async 'payment.prove' (a) {
+      const book = bookOf(a)
+      const target = await waitFor(book, a.kind === 'funding' || a.kind === 'distribution' ? 'fundings' : 'loans', a.ref, a.timeoutMs) as { amount: number; projectId: string; entitled?: number; distributed?: number }
+      // what the book expects when the caller does not say, as payment.record does
+      let value = a.amount
+      if (value === undefined && a.kind === 'funding') value = target.amount
+      if (value === undefined && a.kind === 'disbursement') value = target.amount - ((await book.view.get('projects', target.projectId))?.terms.disbursementFee ?? 0)
+      if (value === undefined && a.kind === 'distribution') value = (target.entitled ?? 0) - (target.distributed ?? 0)
+      const paymentId = book.newId()
+      const acted = await act(book, { type: 'payment/prove', paymentId, kind: a.kind, ref: a.ref, amount: amount(value), currency: 'BTC', rail: 'bitcoin', proof: a.proof }, paymentId)
+      return { ...acted, amount: value as number }
     },
     async 'clock.witness' (a) {
       const book = bookOf(a)

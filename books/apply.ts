@@ -63,6 +63,9 @@ export const AUTHORIZED: Record<OpType, Array<Role | 'creator'>> = {
   'payment/dispute': ['originator', 'borrower', 'investor'],
   'payment/cancel': ['originator', 'borrower', 'investor'],
   'clock/witness': ['borrower', 'investor'],
+  'project/rail': ['originator'],
+  'payment/address': ['originator', 'borrower', 'investor'],
+  'payment/prove': ['originator', 'borrower', 'investor'],
   'trust/issuer': ['originator'],
   'trust/verifier': ['originator']
 }
@@ -75,7 +78,8 @@ export const CREATES: Partial<Record<OpType, 'projectId' | 'fundingId' | 'loanId
   'project/create': 'projectId',
   'funding/commit': 'fundingId',
   'loan/apply': 'loanId',
-  'payment/record': 'paymentId'
+  'payment/record': 'paymentId',
+  'payment/prove': 'paymentId'
 }
 
 /**

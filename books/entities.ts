@@ -5,7 +5,7 @@
  */
 import type { DidKey } from '../core/identity/did-key.ts'
 import type { Instalment } from './schedule.ts'
-import type { PaymentKind, ProjectTerms, Role } from './ops/types.ts'
+import type { BitcoinNetwork, PaymentKind, ProjectTerms, Role } from './ops/types.ts'
 
 export interface BookMeta { name: string; originator: DidKey; createdAt: number; bootstrap: string }
 
@@ -28,7 +28,15 @@ export interface Project {
   disbursed: number
   /** fundings whose payment is confirmed, in confirmation order (the pro-rata base) */
   fundingIds: string[]
+  /** how money moves: null for the manual rail (payer records, payee confirms) */
+  rail: BitcoinRail | null
 }
+
+/** A project paid in BTC on Bitcoin: payments are proven in the book, confirmed by their proof. */
+export interface BitcoinRail { rail: 'bitcoin'; network: BitcoinNetwork; confirmations: number }
+
+/** A payee's receiving address for one kind of payment of one funding or loan: set once, never reused. */
+export interface ReceivingAddress { kind: PaymentKind; ref: string; address: string; payee: DidKey; at: number }
 
 export type LoanStatus = 'applied' | 'withdrawn' | 'approved' | 'rejected' | 'cancelled' | 'disbursed' | 'repaid' | 'defaulted'
 export interface InstalmentState extends Instalment { principalPaid: number; interestPaid: number }
@@ -100,7 +108,7 @@ export interface Payment {
   ref: string
   amount: number
   currency: string
-  rail: 'manual'
+  rail: 'manual' | 'bitcoin'
   reference: string
   payer: DidKey
   payee: DidKey
@@ -111,6 +119,8 @@ export interface Payment {
   reason: string | null
   /** when it was disputed or cancelled */
   resolvedAt: number | null
+  /** for a proven payment: the transaction, its outputs to the payee and its block (display-order hex) */
+  proof?: { txid: string; vouts: number[]; blockHash: string; confirmations: number } | null
 }
 
 /** An investor's pro-rata share of one confirmed repayment. */

@@ -2,10 +2,11 @@
 import type { Handler } from './apply.ts'
 import type { OpType } from './ops/types.ts'
 import { bookCreate, deviceAdd, memberAdd, memberRemove } from './book/handlers.ts'
-import { projectCreate, projectTransition, projectUpdate } from './project/handlers.ts'
+import { projectCreate, projectRail, projectTransition, projectUpdate } from './project/handlers.ts'
 import { fundingCancel, fundingCommit } from './funding/handlers.ts'
 import { loanApply, loanDecide, loanWithdraw } from './loan/handlers.ts'
 import { paymentCancel, paymentConfirm, paymentDispute, paymentRecord } from './payment/handlers.ts'
+import { paymentAddress, paymentProve } from './payment/rail-handlers.ts'
 import { clockWitness } from './book/handlers.ts'
 import { trustIssuer, trustVerifier } from './trust/handlers.ts'
 
@@ -32,6 +33,9 @@ export const HANDLERS: Record<OpType, Handler> = {
   'payment/dispute': paymentDispute,
   'payment/cancel': paymentCancel,
   'clock/witness': clockWitness,
+  'project/rail': projectRail,
+  'payment/address': paymentAddress,
+  'payment/prove': paymentProve,
   'trust/issuer': trustIssuer,
   'trust/verifier': trustVerifier
 }

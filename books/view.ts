@@ -12,15 +12,17 @@
  *   ops/<signer scope>/<opId> audit seq of the op (replay protection; an op is its signer's, books/ids.ts)
  *   trust/issuer/<credentialType>/<did>, trust/verifier/<did>          TrustRecord
  *   attested/<applicant>/<presentationHash>       loanId whose application used that attestation
+ *   addresses/<kind>/<ref>    ReceivingAddress    addresses/used/<address>   "<kind>/<ref>" it was given to
+ *   outpoints/<txid>:<vout>   paymentId proven by that output (an output backs one payment only)
  */
 import Hyperbee from 'hyperbee'
 import sodium from 'sodium-universal'
 import b4a from 'b4a'
-import type { AuditEntry, BookClock, BookMeta, Distribution, Funding, Loan, Member, Payment, Project, TrustRecord } from './entities.ts'
+import type { AuditEntry, BookClock, BookMeta, Distribution, Funding, Loan, Member, Payment, Project, ReceivingAddress, TrustRecord } from './entities.ts'
 import { opKey } from './ids.ts'
 import { EPOCH_CLOCK } from './clock.ts'
 
-export const SUBS = ['meta', 'members', 'writers', 'projects', 'loans', 'fundings', 'payments', 'distributions', 'audit', 'ops', 'trust', 'attested'] as const
+export const SUBS = ['meta', 'members', 'writers', 'projects', 'loans', 'fundings', 'payments', 'distributions', 'audit', 'ops', 'trust', 'attested', 'addresses', 'outpoints'] as const
 export type Sub = typeof SUBS[number]
 
 export interface Records {
@@ -36,6 +38,8 @@ export interface Records {
   ops: number
   trust: TrustRecord
   attested: string
+  addresses: ReceivingAddress | string
+  outpoints: string
 }
 
 /** View keys of trust records. */

@@ -205,6 +205,9 @@ for (const action of ['activate', 'deactivate', 'close'] as const) {
   project.command(action).requiredOption('--book <topic>').requiredOption('--project <id>')
     .action(async (o: { book: string; project: string }) => print(await run('project.transition', { ...o, action }), acted(`project ${action}`)))
 }
+project.command('rail').requiredOption('--book <topic>').requiredOption('--project <id>').addOption(new Option('--network <network>').choices(['mainnet', 'testnet', 'signet', 'regtest']).makeOptionMandatory())
+  .option('--confirmations <n>', 'confirmations a payment proof must show', int, 6).description('a draft BTC project is paid on Bitcoin: payments are proven, not recorded by hand')
+  .action(async (o: { book: string; project: string; network: 'mainnet' | 'testnet' | 'signet' | 'regtest'; confirmations: number }) => print(await run('project.rail', o), acted('project rail set')))
 project.command('update').requiredOption('--book <topic>').requiredOption('--project <id>').requiredOption('--changes <file>', 'JSON object of terms to change')
   .action(async (o: { book: string; project: string; changes: string }) => print(await run('project.update', { book: o.book, project: o.project, changes: readJson(o.changes) as Partial<ProjectTerms> }), acted('project updated')))
 project.command('list').requiredOption('--book <topic>')
@@ -245,6 +248,15 @@ payment.command('dispute').requiredOption('--book <topic>').requiredOption('--pa
   .action(async (o: { book: string; payment: string; reason: string }) => print(await run('payment.dispute', o), acted('payment disputed')))
 payment.command('cancel').requiredOption('--book <topic>').requiredOption('--payment <id>').option('--reason <text>').description('payer: withdraw a payment not yet confirmed; what it reserved is released')
   .action(async (o: { book: string; payment: string; reason?: string }) => print(await run('payment.cancel', o), acted('payment cancelled')))
+
+payment.command('address').requiredOption('--book <topic>').addOption(new Option('--kind <kind>').choices(['funding', 'disbursement', 'repayment', 'distribution']).makeOptionMandatory())
+  .requiredOption('--ref <id>', 'the funding or loan').requiredOption('--address <address>', 'where you, the payee, want this paid (never reused)').description('bitcoin rail: post your receiving address for a payment')
+  .action(async (o: Contract['payment.address']['args']) => print(await run('payment.address', o), acted('receiving address posted')))
+payment.command('prove').requiredOption('--book <topic>').addOption(new Option('--kind <kind>').choices(['funding', 'disbursement', 'repayment', 'distribution']).makeOptionMandatory())
+  .requiredOption('--ref <id>', 'the funding or loan paid for').option('--amount <sats>', 'what was paid (default: what the book expects)', int)
+  .requiredOption('--tx <hex>', 'the raw transaction').requiredOption('--txoutproof <hex>', 'Bitcoin Core gettxoutproof output').option('--headers <hex,...>', 'the raw headers after its block, in order')
+  .description('bitcoin rail: prove a payment; every peer checks the proof, and it confirms the payment')
+  .action(async (o: { book: string; kind: Contract['payment.prove']['args']['kind']; ref: string; amount?: number; tx: string; txoutproof: string; headers?: string }) => print(await run('payment.prove', { book: o.book, kind: o.kind, ref: o.ref, amount: o.amount, proof: { rawTx: o.tx, txoutproof: o.txoutproof, headers: o.headers ? o.headers.split(',').map((h) => h.trim()).filter(Boolean) : [] } }), (r: { id: string; amount: number }) => `payment ${r.id} of ${r.amount} sats proven`))
 
 program.command('witness').requiredOption('--book <topic>').description('borrower or investor: vouch for today\'s date in the book (lets the originator act on dates, e.g. a default after grace)')
   .action(async (o: { book: string }) => print(await run('clock.witness', o), (r: Contract['clock.witness']['result']) => `vouched for ${new Date(r.ts).toISOString()}`))

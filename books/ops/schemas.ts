@@ -71,6 +71,7 @@ function op (type: string, fields: Record<string, unknown>, required: string[]) 
 }
 
 const withProject = { projectId: id }
+const paymentKind = { enum: ['funding', 'disbursement', 'repayment', 'distribution'] }
 
 export const OP_SCHEMAS_V1: Record<string, object> = {
   'book/create': op('book/create', { name: { type: 'string', minLength: 1, maxLength: 200 } }, ['name']),
@@ -118,6 +119,27 @@ export const OP_SCHEMAS_V1: Record<string, object> = {
   'payment/dispute': op('payment/dispute', { paymentId: id, reason: text(1000) }, ['paymentId', 'reason']),
   'payment/cancel': op('payment/cancel', { paymentId: id, reason: text(1000) }, ['paymentId', 'reason']),
   'clock/witness': op('clock/witness', {}, []),
+  'project/rail': op('project/rail', { ...withProject, rail: { const: 'bitcoin' }, network: { enum: ['mainnet', 'testnet', 'signet', 'regtest'] }, confirmations: { type: 'integer', minimum: 1, maximum: 1000 } }, ['projectId', 'rail', 'network', 'confirmations']),
+  'payment/address': op('payment/address', { kind: paymentKind, ref: id, address: { type: 'string', minLength: 14, maxLength: 90, pattern: '^[a-zA-Z0-9]+$' } }, ['kind', 'ref', 'address']),
+  'payment/prove': op('payment/prove', {
+    paymentId: id,
+    kind: paymentKind,
+    ref: id,
+    amount: positiveMinor,
+    currency: { const: 'BTC' },
+    rail: { const: 'bitcoin' },
+    proof: {
+      type: 'object',
+      properties: {
+        rawTx: { type: 'string', pattern: '^([0-9a-f]{2})+$', maxLength: 40000 },
+        txoutproof: { type: 'string', pattern: '^([0-9a-f]{2})+$', maxLength: 8000 },
+        // apply's work is bounded: a proof carries at most 100 headers (an op is at most 64 KiB anyway)
+        headers: { type: 'array', maxItems: 100, items: { type: 'string', pattern: '^[0-9a-f]{160}$' } }
+      },
+      required: ['rawTx', 'txoutproof', 'headers'],
+      additionalProperties: false
+    }
+  }, ['paymentId', 'kind', 'ref', 'amount', 'currency', 'rail', 'proof']),
   'trust/issuer': op('trust/issuer', { credentialType: { enum: CREDENTIAL_TYPES }, issuer: did, trusted: { type: 'boolean' } }, ['credentialType', 'issuer', 'trusted']),
   'trust/verifier': op('trust/verifier', { verifier: did, trusted: { type: 'boolean' } }, ['verifier', 'trusted'])
 }

@@ -11,6 +11,12 @@ import type { InterestMethod } from '../schedule.ts'
 import type { CredentialType } from '../../core/credentials/catalogue.ts'
 
 export type Role = 'originator' | 'borrower' | 'investor'
+
+/** The Bitcoin networks a book's rail can name (books/proofs/bitcoin-header.ts). */
+export type BitcoinNetwork = 'mainnet' | 'testnet' | 'signet' | 'regtest'
+
+/** What a payer hands in to prove a Bitcoin payment: raw tx, Bitcoin Core `gettxoutproof`, the headers after its block; all hex. */
+export interface BitcoinProof { rawTx: string; txoutproof: string; headers: string[] }
 export type PaymentKind = 'funding' | 'disbursement' | 'repayment' | 'distribution'
 
 /** Lending terms of a project (Growr reference fields). Durations in months, gracePeriod in days. */
@@ -60,6 +66,9 @@ export type Op = OpBase & (
   | { type: 'payment/dispute'; paymentId: string; reason: string }
   | { type: 'payment/cancel'; paymentId: string; reason: string }
   | { type: 'clock/witness' }
+  | { type: 'project/rail'; projectId: string; rail: 'bitcoin'; network: BitcoinNetwork; confirmations: number }
+  | { type: 'payment/address'; kind: PaymentKind; ref: string; address: string }
+  | { type: 'payment/prove'; paymentId: string; kind: PaymentKind; ref: string; amount: number; currency: string; rail: 'bitcoin'; proof: BitcoinProof }
   | { type: 'trust/issuer'; credentialType: CredentialType; issuer: DidKey; trusted: boolean }
   | { type: 'trust/verifier'; verifier: DidKey; trusted: boolean }
 )

@@ -7,7 +7,8 @@
  *   distribution  originator -> investor    pays out an investor's accrued shares
  */
 import type { ApplyContext, Handler } from '../apply.ts'
-import type { BookMeta, Payment } from '../entities.ts'
+import type { BookMeta, Payment, Project } from '../entities.ts'
+import type { PaymentKind } from '../ops/types.ts'
 import { cancelPayment, confirmPayment, disputePayment, recordPayment } from './machine.ts'
 import { notBefore } from '../clock.ts'
 import { applyRepayment, checkRepayment, markDisbursed } from '../loan/machine.ts'
@@ -19,6 +20,8 @@ type Of<T extends string> = Extract<Parameters<Handler>[0]['op'], { type: T }>
 export const paymentRecord: Handler = async (ctx) => {
   const op = ctx.op as Of<'payment/record'>
   if (await ctx.get('payments', op.paymentId)) return `payment ${op.paymentId} already exists`
+  const project = await projectOf(ctx, op.kind, op.ref)
+  if (project?.rail) return `this project's payments move on ${project.rail.rail}: prove them (payment/prove), they are not recorded by hand`
   const originator = (ctx.meta as BookMeta).originator
   const payee = await reservePayment(ctx, op, originator)
   if (typeof payee !== 'object') return payee
@@ -29,7 +32,14 @@ export const paymentRecord: Handler = async (ctx) => {
 }
 
 /** Checks the payment against what it pays for and reserves it there; returns the payee or a reason. */
-async function reservePayment (ctx: ApplyContext, op: Of<'payment/record'>, originator: DidKey): Promise<{ did: DidKey } | string> {
+/** The facts of a payment being recorded or proven: what reservePayment checks and reserves. */
+export type PaymentFactsOp = Pick<Of<'payment/record'>, 'paymentId' | 'kind' | 'ref' | 'amount' | 'currency' | 'signer' | 'ts'>
+
+/**
+ * Checks the payment against what it pays for and reserves it there.
+ * @returns the payee, or the reason the payment cannot be made
+ */
+export async function reservePayment (ctx: ApplyContext, op: PaymentFactsOp, originator: DidKey): Promise<{ did: DidKey } | string> {
   switch (op.kind) {
     case 'funding': {
       const f = await ctx.get('fundings', op.ref)
@@ -103,7 +113,7 @@ export const paymentConfirm: Handler = async (ctx) => {
 }
 
 /** What a confirmed payment changes in the thing it pays for. */
-async function settle (ctx: ApplyContext, p: Payment, ts: number): Promise<string | null> {
+export async function settle (ctx: ApplyContext, p: Payment, ts: number): Promise<string | null> {
   switch (p.kind) {
     case 'funding': {
       const f = await ctx.get('fundings', p.ref)
@@ -202,4 +212,20 @@ async function release (ctx: ApplyContext, p: Payment, ts: number): Promise<stri
       return null
     }
   }
+}
+
+/** @returns the project a payment of `kind` for `ref` (a funding or loan id) belongs to, or null */
+export async function projectOf (ctx: ApplyContext, kind: PaymentKind, ref: string): Promise<Project | null> {
+  const owner = kind === 'funding' || kind === 'distribution' ? await ctx.get('fundings', ref) : await ctx.get('loans', ref)
+  return owner ? await ctx.get('projects', owner.projectId) : null
+}
+
+/** @returns who is paid by a payment of `kind` for `ref`: the originator, the borrower or the investor; null when `ref` does not exist */
+export async function payeeOf (ctx: ApplyContext, kind: PaymentKind, ref: string): Promise<DidKey | null> {
+  const originator = (ctx.meta as BookMeta).originator
+  if (kind === 'funding') return (await ctx.get('fundings', ref)) ? originator : null
+  if (kind === 'distribution') return (await ctx.get('fundings', ref))?.investor ?? null
+  const loan = await ctx.get('loans', ref)
+  if (!loan) return null
+  return kind === 'disbursement' ? loan.borrower : originator
 }

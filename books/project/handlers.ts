@@ -25,6 +25,21 @@ export const projectUpdate: Handler = async (ctx) => {
   return null
 }
 
+/**
+ * Names how the project's money moves: BTC on Bitcoin, payments proven in the book (books/proofs/).
+ * Only while draft (loans and fundings are made under the rail they saw) and only for a BTC project
+ * (its minor unit is the sat).
+ */
+export const projectRail: Handler = async (ctx) => {
+  const op = ctx.op as Of<'project/rail'>
+  const p = await ctx.get('projects', op.projectId)
+  if (!p) return `no project ${op.projectId}`
+  if (p.status !== 'draft') return `project is ${p.status}: its rail is set only while draft`
+  if (p.terms.currency !== 'BTC') return `the bitcoin rail moves BTC (minor unit: the sat), not ${p.terms.currency}`
+  ctx.put('projects', p.projectId, { ...p, rail: { rail: op.rail, network: op.network, confirmations: op.confirmations }, updatedAt: op.ts })
+  return null
+}
+
 export const projectTransition: Handler = async (ctx) => {
   const op = ctx.op as Of<'project/activate' | 'project/deactivate' | 'project/close'>
   const p = await ctx.get('projects', op.projectId)

@@ -45,7 +45,7 @@ export function createProject (existing: Project | null, projectId: string, term
   if (existing) return reject(`project ${projectId} already exists`)
   const bad = checkTerms(terms)
   if (bad) return reject(bad)
-  return accept({ projectId, terms, status: 'draft', createdAt: ts, updatedAt: ts, statusAt: ts, committed: 0, confirmedFunding: 0, disbursed: 0, fundingIds: [] })
+  return accept({ projectId, terms, status: 'draft', createdAt: ts, updatedAt: ts, statusAt: ts, committed: 0, confirmedFunding: 0, disbursed: 0, fundingIds: [], rail: null })
 }
 
 /** Changes terms of a draft or inactive project (never of an active one: borrowers apply against what they see). */

@@ -97,6 +97,17 @@ const FIELDS: Record<OpType, Record<string, fc.Arbitrary<unknown>>> = {
   'payment/dispute': { paymentId: idArb, reason: textArb(1000) },
   'payment/cancel': { paymentId: idArb, reason: textArb(1000) },
   'clock/witness': {},
+  'project/rail': { projectId: idArb, rail: fc.constant('bitcoin'), network: fc.constantFrom('mainnet', 'testnet', 'signet', 'regtest'), confirmations: fc.integer({ min: 1, max: 1000 }) },
+  'payment/address': { kind: fc.constantFrom('funding', 'disbursement', 'repayment', 'distribution'), ref: idArb, address: fc.stringMatching(/^[a-zA-Z0-9]{14,90}$/) },
+  'payment/prove': {
+    paymentId: idArb,
+    kind: fc.constantFrom('funding', 'disbursement', 'repayment', 'distribution'),
+    ref: idArb,
+    amount: minorArb,
+    currency: fc.constant('BTC'),
+    rail: fc.constant('bitcoin'),
+    proof: fc.record({ rawTx: hex(2 * 60), txoutproof: hex(2 * 100), headers: fc.array(hex(160), { maxLength: 3 }) })
+  },
   'trust/issuer': { credentialType: fc.constantFrom(...CREDENTIAL_TYPES), issuer: didArb, trusted: fc.boolean() },
   'trust/verifier': { verifier: didArb, trusted: fc.boolean() }
 }
