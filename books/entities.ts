@@ -32,8 +32,15 @@ export interface Project {
   rail: BitcoinRail | null
 }
 
-/** A project paid in BTC on Bitcoin: payments are proven in the book, confirmed by their proof. */
-export interface BitcoinRail { rail: 'bitcoin'; network: BitcoinNetwork; confirmations: number }
+/**
+ * A project paid in BTC: on Bitcoin (payments proven by transaction, inclusion proof and headers)
+ * or on Lightning (payments proven by the preimage of an invoice the payee posted). Either way a
+ * payment is confirmed by its proof, not by the payee's word.
+ */
+export type BitcoinRail = { rail: 'bitcoin'; network: BitcoinNetwork; confirmations: number } | { rail: 'lightning'; network: BitcoinNetwork }
+
+/** A BOLT 11 invoice a payee posted for one payment of one funding or loan. */
+export interface PostedInvoice { kind: PaymentKind; ref: string; invoice: string; paymentHash: string; amountMsat: string; payee: DidKey; nodeKey: string; at: number }
 
 /** A payee's receiving address for one kind of payment of one funding or loan: set once, never reused. */
 export interface ReceivingAddress { kind: PaymentKind; ref: string; address: string; payee: DidKey; at: number }
@@ -108,7 +115,7 @@ export interface Payment {
   ref: string
   amount: number
   currency: string
-  rail: 'manual' | 'bitcoin'
+  rail: 'manual' | 'bitcoin' | 'lightning'
   reference: string
   payer: DidKey
   payee: DidKey
@@ -120,7 +127,7 @@ export interface Payment {
   /** when it was disputed or cancelled */
   resolvedAt: number | null
   /** for a proven payment: the transaction, its outputs to the payee and its block (display-order hex) */
-  proof?: { txid: string; vouts: number[]; blockHash: string; confirmations: number } | null
+  proof?: { txid: string; vouts: number[]; blockHash: string; confirmations: number } | { paymentHash: string; invoice: string } | null
 }
 
 /** An investor's pro-rata share of one confirmed repayment. */

@@ -13,12 +13,14 @@
  *   trust/issuer/<credentialType>/<did>, trust/verifier/<did>          TrustRecord
  *   attested/<applicant>/<presentationHash>       loanId whose application used that attestation
  *   addresses/<kind>/<ref>    ReceivingAddress    addresses/used/<address>   "<kind>/<ref>" it was given to
+ *   addresses/lightning/<did>  a member's Lightning node key   addresses/invoice/<paymentHash>  PostedInvoice
  *   outpoints/<txid>:<vout>   paymentId proven by that output (an output backs one payment only)
+ *   outpoints/ln:<paymentHash>  paymentId proven by that preimage
  */
 import Hyperbee from 'hyperbee'
 import sodium from 'sodium-universal'
 import b4a from 'b4a'
-import type { AuditEntry, BookClock, BookMeta, Distribution, Funding, Loan, Member, Payment, Project, ReceivingAddress, TrustRecord } from './entities.ts'
+import type { AuditEntry, BookClock, BookMeta, Distribution, Funding, Loan, Member, Payment, PostedInvoice, Project, ReceivingAddress, TrustRecord } from './entities.ts'
 import { opKey } from './ids.ts'
 import { EPOCH_CLOCK } from './clock.ts'
 
@@ -38,7 +40,7 @@ export interface Records {
   ops: number
   trust: TrustRecord
   attested: string
-  addresses: ReceivingAddress | string
+  addresses: ReceivingAddress | PostedInvoice | string
   outpoints: string
 }
 

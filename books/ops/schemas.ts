@@ -119,7 +119,9 @@ export const OP_SCHEMAS_V1: Record<string, object> = {
   'payment/dispute': op('payment/dispute', { paymentId: id, reason: text(1000) }, ['paymentId', 'reason']),
   'payment/cancel': op('payment/cancel', { paymentId: id, reason: text(1000) }, ['paymentId', 'reason']),
   'clock/witness': op('clock/witness', {}, []),
-  'project/rail': op('project/rail', { ...withProject, rail: { const: 'bitcoin' }, network: { enum: ['mainnet', 'testnet', 'signet', 'regtest'] }, confirmations: { type: 'integer', minimum: 1, maximum: 1000 } }, ['projectId', 'rail', 'network', 'confirmations']),
+  'project/rail': op('project/rail', { ...withProject, rail: { enum: ['bitcoin', 'lightning'] }, network: { enum: ['mainnet', 'testnet', 'signet', 'regtest'] }, confirmations: { type: 'integer', minimum: 1, maximum: 1000 } }, ['projectId', 'rail', 'network']),
+  'lightning/node': op('lightning/node', { nodeKey: { type: 'string', pattern: '^0[23][0-9a-f]{64}$' } }, ['nodeKey']),
+  'payment/invoice': op('payment/invoice', { kind: paymentKind, ref: id, invoice: { type: 'string', minLength: 20, maxLength: 4000, pattern: '^[a-zA-Z0-9]+$' } }, ['kind', 'ref', 'invoice']),
   'payment/address': op('payment/address', { kind: paymentKind, ref: id, address: { type: 'string', minLength: 14, maxLength: 90, pattern: '^[a-zA-Z0-9]+$' } }, ['kind', 'ref', 'address']),
   'payment/prove': op('payment/prove', {
     paymentId: id,
@@ -127,16 +129,18 @@ export const OP_SCHEMAS_V1: Record<string, object> = {
     ref: id,
     amount: positiveMinor,
     currency: { const: 'BTC' },
-    rail: { const: 'bitcoin' },
+    rail: { enum: ['bitcoin', 'lightning'] },
+    // which fields a proof needs depends on the rail; the handler checks that
     proof: {
       type: 'object',
       properties: {
         rawTx: { type: 'string', pattern: '^([0-9a-f]{2})+$', maxLength: 40000 },
         txoutproof: { type: 'string', pattern: '^([0-9a-f]{2})+$', maxLength: 8000 },
         // apply's work is bounded: a proof carries at most 100 headers (an op is at most 64 KiB anyway)
-        headers: { type: 'array', maxItems: 100, items: { type: 'string', pattern: '^[0-9a-f]{160}$' } }
+        headers: { type: 'array', maxItems: 100, items: { type: 'string', pattern: '^[0-9a-f]{160}$' } },
+        invoice: { type: 'string', minLength: 20, maxLength: 4000, pattern: '^[a-zA-Z0-9]+$' },
+        preimage: { type: 'string', pattern: '^[0-9a-f]{64}$' }
       },
-      required: ['rawTx', 'txoutproof', 'headers'],
       additionalProperties: false
     }
   }, ['paymentId', 'kind', 'ref', 'amount', 'currency', 'rail', 'proof']),

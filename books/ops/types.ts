@@ -17,6 +17,9 @@ export type BitcoinNetwork = 'mainnet' | 'testnet' | 'signet' | 'regtest'
 
 /** What a payer hands in to prove a Bitcoin payment: raw tx, Bitcoin Core `gettxoutproof`, the headers after its block; all hex. */
 export interface BitcoinProof { rawTx: string; txoutproof: string; headers: string[] }
+
+/** What a payer hands in to prove a Lightning payment: the invoice the payee posted and the preimage its wallet returned (hex). */
+export interface LightningProof { invoice: string; preimage: string }
 export type PaymentKind = 'funding' | 'disbursement' | 'repayment' | 'distribution'
 
 /** Lending terms of a project (Growr reference fields). Durations in months, gracePeriod in days. */
@@ -66,9 +69,12 @@ export type Op = OpBase & (
   | { type: 'payment/dispute'; paymentId: string; reason: string }
   | { type: 'payment/cancel'; paymentId: string; reason: string }
   | { type: 'clock/witness' }
-  | { type: 'project/rail'; projectId: string; rail: 'bitcoin'; network: BitcoinNetwork; confirmations: number }
+  | { type: 'project/rail'; projectId: string; rail: 'bitcoin' | 'lightning'; network: BitcoinNetwork; confirmations?: number }
   | { type: 'payment/address'; kind: PaymentKind; ref: string; address: string }
   | { type: 'payment/prove'; paymentId: string; kind: PaymentKind; ref: string; amount: number; currency: string; rail: 'bitcoin'; proof: BitcoinProof }
+  | { type: 'payment/prove'; paymentId: string; kind: PaymentKind; ref: string; amount: number; currency: string; rail: 'lightning'; proof: LightningProof }
+  | { type: 'lightning/node'; nodeKey: string }
+  | { type: 'payment/invoice'; kind: PaymentKind; ref: string; invoice: string }
   | { type: 'trust/issuer'; credentialType: CredentialType; issuer: DidKey; trusted: boolean }
   | { type: 'trust/verifier'; verifier: DidKey; trusted: boolean }
 )

@@ -1,6 +1,7 @@
 /**
- * Payments on the Bitcoin rail: the payee posts where it wants to be paid, the payer proves the
- * payment. A proof is checked offline and deterministically (books/proofs/bitcoin-spv.ts): the
+ * Payments on the Bitcoin and Lightning rails: the payee posts where it wants to be paid (an
+ * address, or a BOLT 11 invoice signed by the node key it registered), the payer proves the
+ * payment (transaction + inclusion proof + headers, or the invoice's preimage). A proof is checked offline and deterministically (books/proofs/bitcoin-spv.ts): the
  * transaction, its inclusion in a block, that block's and the following headers' work, the
  * output to the posted address and its amount. A proven payment is recorded and confirmed by the
  * same op: no payee's word is needed, and no payee can withhold it.
@@ -10,8 +11,11 @@
  * proves one payment only.
  */
 import type { Handler } from '../apply.ts'
-import type { Payment, ReceivingAddress } from '../entities.ts'
+import type { Payment, PostedInvoice, ReceivingAddress } from '../entities.ts'
+import type { BitcoinNetwork, BitcoinProof, LightningProof } from '../ops/types.ts'
 import { verifyBitcoinPayment, addressToScript } from '../proofs/bitcoin-spv.ts'
+import { decodeBolt11 } from '../proofs/bolt11.ts'
+import { checkLightningPayment } from '../proofs/lightning.ts'
 import { recordPayment } from './machine.ts'
 import { payeeOf, projectOf, reservePayment, settle } from './handlers.ts'
 
@@ -41,38 +45,94 @@ export const paymentProve: Handler = async (ctx) => {
   if (await ctx.get('payments', op.paymentId)) return `payment ${op.paymentId} already exists`
   const project = await projectOf(ctx, op.kind, op.ref)
   if (!project) return `no ${op.kind === 'funding' || op.kind === 'distribution' ? 'funding' : 'loan'} ${op.ref}`
-  if (!project.rail) return 'this project\'s payments are manual: record and confirm them'
-  const posted = await ctx.get('addresses', `${op.kind}/${op.ref}`) as ReceivingAddress | null
-  if (!posted) return `the payee has not posted a ${op.kind} address for ${op.ref}: nothing can be proven paid to it`
-  const checked = verifyBitcoinPayment({
-    network: project.rail.network,
-    rawTx: op.proof.rawTx,
-    txoutproof: op.proof.txoutproof,
-    headers: op.proof.headers,
-    expect: { address: posted.address, minAmountSats: BigInt(op.amount), minConfirmations: project.rail.confirmations }
-  })
-  if (!checked.ok) return `payment proof refused: ${checked.reason}`
-  for (const vout of checked.vouts) {
-    const spent = await ctx.get('outpoints', `${checked.txid}:${vout}`)
-    if (spent !== null) return `output ${checked.txid}:${vout} already proves payment ${spent}`
-  }
+  const rail = project.rail
+  if (!rail) return 'this project\'s payments are manual: record and confirm them'
+  if (op.rail !== rail.rail) return `this project's payments move on ${rail.rail}, not ${op.rail}`
+  const proven = rail.rail === 'bitcoin' ? await bitcoinProof(ctx, op, rail) : await lightningProof(ctx, op, rail.network)
+  if (typeof proven === 'string') return proven
   const originator = ctx.meta?.originator
   if (!originator) return 'book not created yet'
   const payee = await reservePayment(ctx, op, originator)
   if (typeof payee !== 'object') return payee
-  if (payee.did !== posted.payee) return 'the posted address is not the payee\'s'
-  const recorded = recordPayment(null, { paymentId: op.paymentId, kind: op.kind, ref: op.ref, amount: op.amount, currency: op.currency, rail: 'manual', reference: checked.txid }, op.signer, payee.did, op.ts)
+  if (payee.did !== proven.payee) return 'the proof pays someone other than this payment\'s payee'
+  const recorded = recordPayment(null, { paymentId: op.paymentId, kind: op.kind, ref: op.ref, amount: op.amount, currency: op.currency, rail: 'manual', reference: proven.reference }, op.signer, payee.did, op.ts)
   if (!recorded.ok) return recorded.reason
-  const proven: Payment = {
-    ...recorded.value,
-    rail: 'bitcoin',
-    status: 'confirmed',
-    confirmedAt: op.ts,
-    proof: { txid: checked.txid, vouts: checked.vouts, blockHash: checked.blockHash, confirmations: checked.confirmations }
-  }
-  const reason = await settle(ctx, proven, op.ts)
+  const payment: Payment = { ...recorded.value, rail: rail.rail, status: 'confirmed', confirmedAt: op.ts, proof: proven.proof }
+  const reason = await settle(ctx, payment, op.ts)
   if (reason) return reason
-  for (const vout of checked.vouts) ctx.put('outpoints', `${checked.txid}:${vout}`, op.paymentId)
-  ctx.put('payments', op.paymentId, proven)
+  for (const key of proven.spent) ctx.put('outpoints', key, op.paymentId)
+  ctx.put('payments', op.paymentId, payment)
+  return null
+}
+
+/** What a checked proof establishes: whom it pays, what it spends (each key proves one payment), what the payment record keeps. */
+interface Proven { payee: string; spent: string[]; reference: string; proof: NonNullable<Payment['proof']> }
+
+async function bitcoinProof (ctx: Parameters<Handler>[0], op: Of<'payment/prove'>, rail: { network: BitcoinNetwork; confirmations: number }): Promise<Proven | string> {
+  const proof = op.proof as Partial<BitcoinProof & LightningProof>
+  if (proof.rawTx === undefined || proof.txoutproof === undefined || proof.headers === undefined || proof.invoice !== undefined) return 'a bitcoin proof is a raw transaction, its txoutproof and the headers after its block'
+  const posted = await ctx.get('addresses', `${op.kind}/${op.ref}`) as ReceivingAddress | null
+  if (!posted) return `the payee has not posted a ${op.kind} address for ${op.ref}: nothing can be proven paid to it`
+  const checked = verifyBitcoinPayment({
+    network: rail.network,
+    rawTx: proof.rawTx,
+    txoutproof: proof.txoutproof,
+    headers: proof.headers,
+    expect: { address: posted.address, minAmountSats: BigInt(op.amount), minConfirmations: rail.confirmations }
+  })
+  if (!checked.ok) return `payment proof refused: ${checked.reason}`
+  const spent = checked.vouts.map((vout) => `${checked.txid}:${vout}`)
+  for (const key of spent) {
+    const by = await ctx.get('outpoints', key)
+    if (by !== null) return `output ${key} already proves payment ${by}`
+  }
+  return { payee: posted.payee, spent, reference: checked.txid, proof: { txid: checked.txid, vouts: checked.vouts, blockHash: checked.blockHash, confirmations: checked.confirmations } }
+}
+
+async function lightningProof (ctx: Parameters<Handler>[0], op: Of<'payment/prove'>, network: BitcoinNetwork): Promise<Proven | string> {
+  const proof = op.proof as Partial<BitcoinProof & LightningProof>
+  if (proof.invoice === undefined || proof.preimage === undefined || proof.rawTx !== undefined) return 'a lightning proof is the posted invoice and its preimage'
+  const decoded = decodeBolt11(proof.invoice)
+  if (!decoded.ok) return `invoice refused: ${decoded.reason}`
+  const posted = await ctx.get('addresses', `invoice/${decoded.invoice.paymentHash}`) as PostedInvoice | null
+  if (!posted || posted.kind !== op.kind || posted.ref !== op.ref) return `no invoice with this payment hash was posted for this ${op.kind} of ${op.ref}`
+  const checked = checkLightningPayment({ invoice: proof.invoice, preimage: proof.preimage, expect: { payeeNodeKey: posted.nodeKey, amountMsat: BigInt(op.amount) * 1000n, network, paidAt: op.ts } })
+  if (!checked.ok) return `payment proof refused: ${checked.reason}`
+  const key = `ln:${checked.paymentHash}`
+  const by = await ctx.get('outpoints', key)
+  if (by !== null) return `the preimage of ${checked.paymentHash} already proves payment ${by}`
+  return { payee: posted.payee, spent: [key], reference: checked.paymentHash, proof: { paymentHash: checked.paymentHash, invoice: posted.invoice } }
+}
+
+/** A member registers the Lightning node key its invoices are signed with (a new key applies to invoices posted after). */
+export const lightningNode: Handler = async (ctx) => {
+  const op = ctx.op as Of<'lightning/node'>
+  ctx.put('addresses', `lightning/${op.signer}`, op.nodeKey)
+  return null
+}
+
+/**
+ * The payee posts the BOLT 11 invoice for one payment: signed by the node key it registered, for
+ * the project's network and an amount; a payment hash is posted once.
+ */
+export const paymentInvoice: Handler = async (ctx) => {
+  const op = ctx.op as Of<'payment/invoice'>
+  const project = await projectOf(ctx, op.kind, op.ref)
+  if (!project) return `no ${op.kind === 'funding' || op.kind === 'distribution' ? 'funding' : 'loan'} ${op.ref}`
+  if (project.rail?.rail !== 'lightning') return 'this project\'s payments are not on Lightning'
+  const payee = await payeeOf(ctx, op.kind, op.ref)
+  if (payee !== op.signer) return `only the payee of this ${op.kind} posts its invoice`
+  const nodeKey = await ctx.get('addresses', `lightning/${op.signer}`) as string | null
+  if (nodeKey === null) return 'register your Lightning node key first (lightning/node)'
+  const decoded = decodeBolt11(op.invoice)
+  if (!decoded.ok) return `invoice refused: ${decoded.reason}`
+  const inv = decoded.invoice
+  if (inv.network !== project.rail.network) return `the invoice is for ${inv.network}, the project pays on ${project.rail.network}`
+  if (inv.payeeNodeKey !== nodeKey) return `the invoice is signed by node ${inv.payeeNodeKey}, not by the key you registered`
+  if (inv.amountMsat === null) return 'an invoice without an amount proves nothing about what was paid'
+  const key = `invoice/${inv.paymentHash}`
+  if (await ctx.get('addresses', key) !== null) return `an invoice with payment hash ${inv.paymentHash} was already posted`
+  const rec: PostedInvoice = { kind: op.kind, ref: op.ref, invoice: inv.paymentRequest, paymentHash: inv.paymentHash, amountMsat: inv.amountMsat.toString(), payee, nodeKey, at: op.ts }
+  ctx.put('addresses', key, rec)
   return null
 }

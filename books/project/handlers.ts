@@ -35,8 +35,10 @@ export const projectRail: Handler = async (ctx) => {
   const p = await ctx.get('projects', op.projectId)
   if (!p) return `no project ${op.projectId}`
   if (p.status !== 'draft') return `project is ${p.status}: its rail is set only while draft`
-  if (p.terms.currency !== 'BTC') return `the bitcoin rail moves BTC (minor unit: the sat), not ${p.terms.currency}`
-  ctx.put('projects', p.projectId, { ...p, rail: { rail: op.rail, network: op.network, confirmations: op.confirmations }, updatedAt: op.ts })
+  if (p.terms.currency !== 'BTC') return `the ${op.rail} rail moves BTC (minor unit: the sat), not ${p.terms.currency}`
+  if (op.rail === 'bitcoin' && op.confirmations === undefined) return 'the bitcoin rail needs the confirmations a proof must show'
+  const rail = op.rail === 'bitcoin' ? { rail: op.rail, network: op.network, confirmations: op.confirmations as number } : { rail: op.rail, network: op.network }
+  ctx.put('projects', p.projectId, { ...p, rail, updatedAt: op.ts })
   return null
 }
 

@@ -99,6 +99,8 @@ const FIELDS: Record<OpType, Record<string, fc.Arbitrary<unknown>>> = {
   'clock/witness': {},
   'project/rail': { projectId: idArb, rail: fc.constant('bitcoin'), network: fc.constantFrom('mainnet', 'testnet', 'signet', 'regtest'), confirmations: fc.integer({ min: 1, max: 1000 }) },
   'payment/address': { kind: fc.constantFrom('funding', 'disbursement', 'repayment', 'distribution'), ref: idArb, address: fc.stringMatching(/^[a-zA-Z0-9]{14,90}$/) },
+  'lightning/node': { nodeKey: fc.tuple(fc.constantFrom('02', '03'), hex(64)).map(([p, k]) => p + k) },
+  'payment/invoice': { kind: fc.constantFrom('funding', 'disbursement', 'repayment', 'distribution'), ref: idArb, invoice: fc.stringMatching(/^lnbcrt[a-z0-9]{20,200}$/) },
   'payment/prove': {
     paymentId: idArb,
     kind: fc.constantFrom('funding', 'disbursement', 'repayment', 'distribution'),
