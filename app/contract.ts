@@ -10,7 +10,7 @@ import type { GrowrNode } from '../core/node.ts'
 import type { Book } from '../books/book.ts'
 import type { AuditEntry, Distribution, Funding, Loan, Member, Payment, Project } from '../books/entities.ts'
 import type { BookSummary, Records, Sub } from '../books/view.ts'
-import type { BitcoinNetwork, BitcoinProof, OpInput, PaymentKind, ProjectTerms } from '../books/ops/types.ts'
+import type { BitcoinNetwork, BitcoinProof, LightningProof, OpInput, PaymentKind, ProjectTerms } from '../books/ops/types.ts'
 import { approveLoan, outstanding } from '../books/loan/machine.ts'
 import { attestationAtApproval } from '../books/loan/handlers.ts'
 import b4a from 'b4a'
@@ -21,6 +21,8 @@ import { verifyCredential, type VerifiableCredential, type VerificationResult } 
 import { createPresentation, verifyPresentation, type PresentationResult, type VerifiablePresentation } from '../core/credentials/vp.ts'
 import { credentialTypeOf, isCredentialType, type CredentialType } from '../core/credentials/catalogue.ts'
 import { createBackup } from '../core/sscr/backup.ts'
+import type { BitcoinNetworkName } from '../core/wallet/bip84.ts'
+import { receiveIndexFor } from '../core/wallet/receive-index.ts'
 import { isDidKey } from '../core/identity/did-key.ts'
 import type { Identity } from '../core/identity/keyfile.ts'
 
@@ -46,9 +48,12 @@ export interface Contract {
   'payment.dispute': { args: BookArg & { payment: string; reason: string }; result: Acted }
   'payment.cancel': { args: BookArg & { payment: string; reason?: string }; result: Acted }
   'clock.witness': { args: BookArg; result: { opId: string; status: 'accepted'; ts: number } }
-  'project.rail': { args: BookArg & { project: string; network: BitcoinNetwork; confirmations: number }; result: Acted }
-  'payment.address': { args: BookArg & { kind: PaymentKind; ref: string; address: string }; result: Acted }
-  'payment.prove': { args: BookArg & { kind: PaymentKind; ref: string; amount?: number; proof: BitcoinProof }; result: Acted & { amount: number } }
+  'project.rail': { args: BookArg & { project: string; rail?: 'bitcoin' | 'lightning'; network: BitcoinNetwork; confirmations?: number }; result: Acted }
+  /** without `address`, the payee's own wallet address for this record (core/wallet receiveIndexFor) */
+  'payment.address': { args: BookArg & { kind: PaymentKind; ref: string; address?: string }; result: Acted & { address: string } }
+  'payment.prove': { args: BookArg & { kind: PaymentKind; ref: string; amount?: number; proof: BitcoinProof | LightningProof }; result: Acted & { amount: number } }
+  'lightning.node': { args: BookArg & { nodeKey: string }; result: Acted }
+  'payment.invoice': { args: BookArg & { kind: PaymentKind; ref: string; invoice: string }; result: Acted }
   'loan.show': { args: BookArg & { loan: string }; result: Loan & { outstanding: number } }
   'loan.list': { args: BookArg; result: Loan[] }
   'loan.applications': { args: BookArg; result: Application[] }
@@ -78,6 +83,21 @@ export interface Contract {
   'vp.verify': { args: { presentation: unknown; challenge: string; domain: string; book?: string }; result: PresentationResult }
   'eligibility.check': { args: BookArg & { project: string }; result: EligibilityResult }
   'backup.create': { args: { passphrase: string }; result: { backup: string; credentials: number } }
+  /**
+   * the node's watch-only wallet, never a private key or the mnemonic: the BIP-84 account key
+   * (`m/84'/coin'/0'`, xpub and SLIP-132 zpub/vpub) a watch-only device of the same organization
+   * imports, and receive index 0; the Rootstock account `m/44'/137'/0'` and its index-0 address,
+   * RSKIP-60 checksummed for `chainId`. Defaults: regtest, chain id 33.
+   */
+  'wallet.show': {
+    args: { network?: BitcoinNetworkName; chainId?: number }
+    result: {
+      bitcoin: { network: BitcoinNetworkName; path: string; xpub: string; zpub: string; firstReceive: { address: string; path: string; index: number } }
+      rootstock: { chainId: number; path: string; xpub: string; address: string }
+    }
+  }
+  /** a receive address of the node's BIP-84 account: a record's own (`ref`, receive-index.ts) or index `index` (default 0) */
+  'wallet.receive': { args: { network: BitcoinNetworkName; ref?: string; index?: number }; result: { address: string; path: string; index: number } }
 }
 
 /**
@@ -216,24 +236,38 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
     async 'project.rail' (a) {
       const book = bookOf(a)
       await waitFor(book, 'projects', a.project, a.timeoutMs)
-      return await act(book, { type: 'project/rail', projectId: a.project, rail: 'bitcoin', network: a.network, confirmations: a.confirmations }, a.project)
+      return await act(book, { type: 'project/rail', projectId: a.project, rail: a.rail ?? 'bitcoin', network: a.network, confirmations: a.confirmations }, a.project)
     },
     async 'payment.address' (a) {
       const book = bookOf(a)
-      await waitFor(book, a.kind === 'funding' || a.kind === 'distribution' ? 'fundings' : 'loans', a.ref, a.timeoutMs)
-      return await act(book, { type: 'payment/address', kind: a.kind, ref: a.ref, address: a.address }, a.ref)
+      const target = await waitFor(book, a.kind === 'funding' || a.kind === 'distribution' ? 'fundings' : 'loans', a.ref, a.timeoutMs) as { projectId: string }
+      let address = a.address
+      if (address === undefined) {
+        const rail = (await book.view.get('projects', target.projectId))?.rail
+        if (rail?.rail !== 'bitcoin') throw GrowrError.BAD_ARGUMENT('this project is not paid on Bitcoin: there is no address to post')
+        await services.ready()
+        // this record's own index: the same address on every device that holds the seed, never another record's
+        address = keys().bitcoin(rail.network).receive(receiveIndexFor(a.ref)).address
+      }
+      return { ...await act(book, { type: 'payment/address', kind: a.kind, ref: a.ref, address }, a.ref), address }
     },
     async 'payment.prove' (a) {
       const book = bookOf(a)
       const target = await waitFor(book, a.kind === 'funding' || a.kind === 'distribution' ? 'fundings' : 'loans', a.ref, a.timeoutMs) as { amount: number; projectId: string; entitled?: number; distributed?: number }
-      // what the book expects when the caller does not say, as payment.record does
-      let value = a.amount
-      if (value === undefined && a.kind === 'funding') value = target.amount
-      if (value === undefined && a.kind === 'disbursement') value = target.amount - ((await book.view.get('projects', target.projectId))?.terms.disbursementFee ?? 0)
-      if (value === undefined && a.kind === 'distribution') value = (target.entitled ?? 0) - (target.distributed ?? 0)
+      const rail = (await book.view.get('projects', target.projectId))?.rail
+      if (!rail) throw GrowrError.BAD_ARGUMENT('this project\'s payments are manual: record them (payment record) and the payee confirms')
+      const value = a.amount ?? await expectedAmount(book, a.kind, target)
       const paymentId = book.newId()
-      const acted = await act(book, { type: 'payment/prove', paymentId, kind: a.kind, ref: a.ref, amount: amount(value), currency: 'BTC', rail: 'bitcoin', proof: a.proof }, paymentId)
+      const acted = await act(book, { type: 'payment/prove', paymentId, kind: a.kind, ref: a.ref, amount: amount(value), currency: 'BTC', rail: rail.rail, proof: a.proof } as OpInput, paymentId)
       return { ...acted, amount: value as number }
+    },
+    async 'lightning.node' (a) {
+      return await act(bookOf(a), { type: 'lightning/node', nodeKey: a.nodeKey }, '')
+    },
+    async 'payment.invoice' (a) {
+      const book = bookOf(a)
+      await waitFor(book, a.kind === 'funding' || a.kind === 'distribution' ? 'fundings' : 'loans', a.ref, a.timeoutMs)
+      return await act(book, { type: 'payment/invoice', kind: a.kind, ref: a.ref, invoice: a.invoice }, a.ref)
     },
     async 'clock.witness' (a) {
       const book = bookOf(a)
@@ -277,13 +311,7 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
       const kinds: Record<PaymentKind, Sub> = { funding: 'fundings', disbursement: 'loans', repayment: 'loans', distribution: 'fundings' }
       if (!Object.hasOwn(kinds, a.kind)) throw GrowrError.BAD_ARGUMENT(`--kind must be one of ${Object.keys(kinds).join(', ')}`)
       const target = await waitFor(book, kinds[a.kind], a.ref, a.timeoutMs) as { amount: number; currency: string; projectId: string; entitled?: number; distributed?: number }
-      let value = a.amount
-      if (value === undefined) {
-        // the amount the book expects when the caller does not say: the whole funding, the net disbursement
-        if (a.kind === 'funding') value = target.amount
-        else if (a.kind === 'disbursement') value = target.amount - ((await book.view.get('projects', target.projectId))?.terms.disbursementFee ?? 0)
-        else if (a.kind === 'distribution') value = (target.entitled ?? 0) - (target.distributed ?? 0)
-      }
+      const value = a.amount ?? await expectedAmount(book, a.kind, target)
       const paymentId = book.newId()
       const acted = await act(book, { type: 'payment/record', paymentId, kind: a.kind, ref: a.ref, amount: amount(value), currency: target.currency, rail: 'manual', reference: a.reference ?? '' }, paymentId)
       return { ...acted, amount: value as number }
@@ -421,9 +449,40 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
       await services.ready()
       if (typeof passphrase !== 'string' || passphrase.length < 8) throw GrowrError.BAD_ARGUMENT('a backup needs a passphrase of at least 8 characters')
       const credentials = wallet().list()
-      const bytes = createBackup({ identity: node.identity as Identity, credentials, passphrase })
+      const bytes = createBackup({ identity: node.identity as Identity, credentials, mnemonic: keys().exportMnemonic(), passphrase })
       return { backup: b4a.toString(bytes, 'base64'), credentials: credentials.length }
+    },
+    async 'wallet.show' (a) {
+      await services.ready()
+      const network = a.network ?? 'regtest'
+      const chainId = a.chainId ?? 33
+      const btc = keys().bitcoin(network)
+      const first = btc.receive(0)
+      const rsk = keys().rootstock(chainId)
+      return {
+        bitcoin: { network: btc.network.name, path: btc.path, xpub: btc.xpub, zpub: btc.zpub, firstReceive: { address: first.address, path: first.path, index: first.index } },
+        rootstock: { chainId: rsk.chainId, path: rsk.path, xpub: rsk.xpub, address: rsk.address(0).address }
+      }
+    },
+    async 'wallet.receive' (a) {
+      await services.ready()
+      if (typeof a.network !== 'string') throw GrowrError.BAD_ARGUMENT('--network is required (mainnet, testnet, signet or regtest)')
+      if (a.ref !== undefined && a.index !== undefined) throw GrowrError.BAD_ARGUMENT('give --ref or --index, not both')
+      const index = a.ref !== undefined ? receiveIndexFor(a.ref) : (a.index ?? 0)
+      const r = keys().bitcoin(a.network).receive(index)
+      return { address: r.address, path: r.path, index: r.index }
     }
+  }
+
+  /**
+   * The amount the book expects for a payment when the caller does not say: the whole funding,
+   * the net disbursement, what is owed to the investor; undefined for a repayment (the caller says).
+   */
+  async function expectedAmount (book: Book, kind: PaymentKind, target: { amount: number; projectId: string; entitled?: number; distributed?: number }): Promise<number | undefined> {
+    if (kind === 'funding') return target.amount
+    if (kind === 'disbursement') return target.amount - ((await book.view.get('projects', target.projectId))?.terms.disbursementFee ?? 0)
+    if (kind === 'distribution') return (target.entitled ?? 0) - (target.distributed ?? 0)
+    return undefined
   }
 
   /** The issuers a book accepts per credential type, as a verifier option; undefined without a book. */
@@ -432,6 +491,7 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
   }
 
   function wallet () { return services.wallet as NonNullable<Services['wallet']> }
+  function keys () { return services.keys as NonNullable<Services['keys']> }
   function issuing () { return services.issuing as NonNullable<Services['issuing']> }
 }
 

@@ -16,7 +16,7 @@ import { GrowrNode } from '../core/node.ts'
 import { Services } from '../core/services/services.ts'
 import { GrowrError } from '../core/errors.ts'
 import { createIdentity, hasIdentity } from '../core/identity/keyfile.ts'
-import { restoreBackup } from '../core/sscr/backup.ts'
+import { restoreFromBackup, type WalletSeedOutcome } from '../core/sscr/backup.ts'
 import type { BootstrapNode } from '../core/network/swarm.ts'
 import type DHT from 'hyperdht'
 import type { Book } from '../books/book.ts'
@@ -29,9 +29,11 @@ export interface SessionMethods {
   'identity.create': { args: { passphrase?: string }; result: { did: string } }
   /**
    * `passphrase` opens the backup; `identityPassphrase` encrypts the restored identity file at rest
-   * (else the host's GROWR_PASSPHRASE, if set), as `growr backup restore` does with GROWR_PASSPHRASE
+   * (else the host's GROWR_PASSPHRASE, if set), as `growr backup restore` does with GROWR_PASSPHRASE.
+   * `walletSeed`: 'restored' (the backup's mnemonic: same addresses as before) or 'generated' (an
+   * old backup without one: a fresh seed, new addresses; tell the user)
    */
-  'identity.restore': { args: { backup: string; passphrase: string; identityPassphrase?: string }; result: { did: string } }
+  'identity.restore': { args: { backup: string; passphrase: string; identityPassphrase?: string }; result: { did: string; walletSeed: WalletSeedOutcome } }
 }
 
 /** Every request the core answers: the contract plus the session's own. */
@@ -112,9 +114,9 @@ export class Session extends ReadyResource {
         if (this.node) throw GrowrError.IDENTITY_EXISTS(`this node already has an identity in ${this.storage}`)
         if (typeof p.backup !== 'string' || typeof p.passphrase !== 'string') throw GrowrError.BAD_ARGUMENT('a backup file and its passphrase are needed')
         const identityPassphrase = this.identityPassphrase(p.identityPassphrase)
-        const did = await restoreBackup(this.storage, b4a.from(p.backup, 'base64'), p.passphrase, { identityPassphrase })
+        const { did, walletSeed } = await restoreFromBackup(this.storage, b4a.from(p.backup, 'base64'), p.passphrase, { identityPassphrase })
         await this.start(identityPassphrase)
-        return { did }
+        return { did, walletSeed }
       }
     }
     if (!this.handlers) throw GrowrError.NO_IDENTITY('create or restore an identity first')

@@ -262,6 +262,26 @@ test('ui - a loan from project to repayment, driven through three browsers', { t
     t.ok(nav && nav.width > 850 && nav.height < 120, `the nav is a top bar at 900 px (${nav?.width}x${nav?.height})`)
     await ann.shot('11-originator-900px')
 
+    // the Wallet tab: the restored node shows ivy's account key and addresses (the backup carries her seed)
+    const walletOf = async (page: typeof ivy.page) => {
+      await page.getByTestId('nav-wallet').click()
+      await page.getByTestId('screen-wallet').waitFor()
+      await page.getByTestId('wallet-xpub').waitFor()
+      await page.getByTestId('wallet-address').waitFor()
+      return { xpub: await page.getByTestId('wallet-xpub').getAttribute('data-value'), address: await page.getByTestId('wallet-address').getAttribute('data-value') }
+    }
+    const ivyWallet = await walletOf(ivy.page)
+    t.ok(ivyWallet.xpub?.startsWith('tpub') && ivyWallet.address?.startsWith('bcrt1q'), 'the Wallet tab shows a regtest account key and address')
+    t.alike(await walletOf(fresh.page), ivyWallet, 'the node restored from her backup shows the same account key and address')
+    await ivy.page.getByTestId('wallet-next-address').click()
+    await ivy.page.getByTestId('wallet-address-path').filter({ hasText: "m/84'/1'/0'/0/1" }).waitFor()
+    t.not(await ivy.page.getByTestId('wallet-address').getAttribute('data-value'), ivyWallet.address, 'New address shows the next one')
+    await ivy.page.getByTestId('wallet-network').selectOption('mainnet')
+    await ivy.page.locator('[data-testid="wallet-xpub"][data-value^="xpub"]').waitFor()
+    await ivy.page.locator('[data-testid="wallet-address"][data-value^="bc1q"]').waitFor()
+    t.pass('mainnet: an xpub and a bc1q address')
+    await ivy.shot('12-wallet')
+
     t.alike(apps.flatMap((a) => a.errors), [], 'no console or page errors')
     t.comment(`flow took ${((Date.now() - started) / 1000).toFixed(1)} s`)
   } catch (err) {

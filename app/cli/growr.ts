@@ -9,7 +9,7 @@ import { Command, Option, InvalidArgumentError } from 'commander'
 import fs from 'node:fs'
 import { GrowrNode } from '../../core/node.ts'
 import { Services } from '../../core/services/services.ts'
-import { restoreBackup } from '../../core/sscr/backup.ts'
+import { restoreFromBackup } from '../../core/sscr/backup.ts'
 import { CustodialVault, createConsent, type CustodyConsent } from '../../core/sscr/custody.ts'
 import { verifyCredential } from '../../core/credentials/vc.ts'
 import { criteriaToRules, type Criterion } from '../../core/services/criteria.ts'
@@ -206,8 +206,9 @@ for (const action of ['activate', 'deactivate', 'close'] as const) {
     .action(async (o: { book: string; project: string }) => print(await run('project.transition', { ...o, action }), acted(`project ${action}`)))
 }
 project.command('rail').requiredOption('--book <topic>').requiredOption('--project <id>').addOption(new Option('--network <network>').choices(['mainnet', 'testnet', 'signet', 'regtest']).makeOptionMandatory())
-  .option('--confirmations <n>', 'confirmations a payment proof must show', int, 6).description('a draft BTC project is paid on Bitcoin: payments are proven, not recorded by hand')
-  .action(async (o: { book: string; project: string; network: 'mainnet' | 'testnet' | 'signet' | 'regtest'; confirmations: number }) => print(await run('project.rail', o), acted('project rail set')))
+  .addOption(new Option('--rail <rail>').choices(['bitcoin', 'lightning']).default('bitcoin'))
+  .option('--confirmations <n>', 'bitcoin: confirmations a payment proof must show', int, 6).description('a draft BTC project is paid on Bitcoin or Lightning: payments are proven, not recorded by hand')
+  .action(async (o: Contract['project.rail']['args']) => print(await run('project.rail', { ...o, confirmations: o.rail === 'lightning' ? undefined : o.confirmations }), acted('project rail set')))
 project.command('update').requiredOption('--book <topic>').requiredOption('--project <id>').requiredOption('--changes <file>', 'JSON object of terms to change')
   .action(async (o: { book: string; project: string; changes: string }) => print(await run('project.update', { book: o.book, project: o.project, changes: readJson(o.changes) as Partial<ProjectTerms> }), acted('project updated')))
 project.command('list').requiredOption('--book <topic>')
@@ -250,13 +251,25 @@ payment.command('cancel').requiredOption('--book <topic>').requiredOption('--pay
   .action(async (o: { book: string; payment: string; reason?: string }) => print(await run('payment.cancel', o), acted('payment cancelled')))
 
 payment.command('address').requiredOption('--book <topic>').addOption(new Option('--kind <kind>').choices(['funding', 'disbursement', 'repayment', 'distribution']).makeOptionMandatory())
-  .requiredOption('--ref <id>', 'the funding or loan').requiredOption('--address <address>', 'where you, the payee, want this paid (never reused)').description('bitcoin rail: post your receiving address for a payment')
-  .action(async (o: Contract['payment.address']['args']) => print(await run('payment.address', o), acted('receiving address posted')))
+  .requiredOption('--ref <id>', 'the funding or loan').option('--address <address>', 'where you, the payee, want this paid (default: your wallet\'s address for this record; never reused)').description('bitcoin rail: post your receiving address for a payment')
+  .action(async (o: Contract['payment.address']['args']) => print(await run('payment.address', o), (r: { address: string }) => `receiving address ${r.address} posted`))
+payment.command('invoice').requiredOption('--book <topic>').addOption(new Option('--kind <kind>').choices(['funding', 'disbursement', 'repayment', 'distribution']).makeOptionMandatory())
+  .requiredOption('--ref <id>', 'the funding or loan').requiredOption('--invoice <bolt11>', 'a BOLT 11 invoice from your node, for the amount due').description('lightning rail: post the invoice a payer pays (signed by the node key you registered)')
+  .action(async (o: Contract['payment.invoice']['args']) => print(await run('payment.invoice', o), acted('invoice posted')))
 payment.command('prove').requiredOption('--book <topic>').addOption(new Option('--kind <kind>').choices(['funding', 'disbursement', 'repayment', 'distribution']).makeOptionMandatory())
   .requiredOption('--ref <id>', 'the funding or loan paid for').option('--amount <sats>', 'what was paid (default: what the book expects)', int)
-  .requiredOption('--tx <hex>', 'the raw transaction').requiredOption('--txoutproof <hex>', 'Bitcoin Core gettxoutproof output').option('--headers <hex,...>', 'the raw headers after its block, in order')
-  .description('bitcoin rail: prove a payment; every peer checks the proof, and it confirms the payment')
-  .action(async (o: { book: string; kind: Contract['payment.prove']['args']['kind']; ref: string; amount?: number; tx: string; txoutproof: string; headers?: string }) => print(await run('payment.prove', { book: o.book, kind: o.kind, ref: o.ref, amount: o.amount, proof: { rawTx: o.tx, txoutproof: o.txoutproof, headers: o.headers ? o.headers.split(',').map((h) => h.trim()).filter(Boolean) : [] } }), (r: { id: string; amount: number }) => `payment ${r.id} of ${r.amount} sats proven`))
+  .option('--tx <hex>', 'bitcoin: the raw transaction').option('--txoutproof <hex>', 'bitcoin: Bitcoin Core gettxoutproof output').option('--headers <hex,...>', 'bitcoin: the raw headers after its block, in order')
+  .option('--invoice <bolt11>', 'lightning: the invoice the payee posted').option('--preimage <hex>', 'lightning: the preimage your wallet returned')
+  .description('prove a payment on the project\'s rail; every peer checks the proof, and it confirms the payment')
+  .action(async (o: { book: string; kind: Contract['payment.prove']['args']['kind']; ref: string; amount?: number; tx?: string; txoutproof?: string; headers?: string; invoice?: string; preimage?: string }) => {
+    const proof = o.invoice !== undefined
+      ? { invoice: o.invoice, preimage: o.preimage ?? '' }
+      : { rawTx: o.tx ?? '', txoutproof: o.txoutproof ?? '', headers: o.headers ? o.headers.split(',').map((h) => h.trim()).filter(Boolean) : [] }
+    print(await run('payment.prove', { book: o.book, kind: o.kind, ref: o.ref, amount: o.amount, proof }), (r: { id: string; amount: number }) => `payment ${r.id} of ${r.amount} sats proven`)
+  })
+program.command('lightning').description('the Lightning rail')
+  .command('node').requiredOption('--book <topic>').requiredOption('--key <pubkey>', 'your Lightning node\'s public key (33 bytes, hex)').description('register the node key your invoices in this book are signed with')
+  .action(async (o: { book: string; key: string }) => print(await run('lightning.node', { book: o.book, nodeKey: o.key }), acted('node key registered')))
 
 program.command('witness').requiredOption('--book <topic>').description('borrower or investor: vouch for today\'s date in the book (lets the originator act on dates, e.g. a default after grace)')
   .action(async (o: { book: string }) => print(await run('clock.witness', o), (r: Contract['clock.witness']['result']) => `vouched for ${new Date(r.ts).toISOString()}`))
@@ -341,6 +354,20 @@ program.command('proof').description('payment proofs (offline)')
     if (!r.ok) process.exitCode = 1
   })
 
+const NETWORKS = ['mainnet', 'testnet', 'signet', 'regtest'] as const
+const walletCmd = program.command('wallet').description('this node\'s wallet keys (one BIP-39 seed, kept here encrypted; it never leaves the node except in `growr backup`)')
+walletCmd.command('show').addOption(new Option('--network <network>', 'Bitcoin network').choices(NETWORKS).default('regtest'))
+  .option('--chain-id <n>', 'Rootstock chain id (30 mainnet, 31 testnet, or a dev chain)', int, 33)
+  .description('the watch-only account keys (share the xpub with your organization\'s other devices) and first addresses')
+  .action(async (o: { network: typeof NETWORKS[number]; chainId: number }) => print(await run('wallet.show', { network: o.network, chainId: o.chainId }), (r: Contract['wallet.show']['result']) => [
+    `bitcoin ${r.bitcoin.network} account ${r.bitcoin.path}`, `  xpub ${r.bitcoin.xpub}`, `  zpub ${r.bitcoin.zpub}`, `  receive ${r.bitcoin.firstReceive.address} (${r.bitcoin.firstReceive.path})`,
+    `rootstock chain ${r.rootstock.chainId} account ${r.rootstock.path}`, `  xpub ${r.rootstock.xpub}`, `  address ${r.rootstock.address}`
+  ].join('\n')))
+walletCmd.command('receive').addOption(new Option('--network <network>', 'Bitcoin network').choices(NETWORKS).makeOptionMandatory())
+  .option('--ref <id>', 'the record (funding, loan...) this address is for: its own index').option('--index <i>', 'receive index (default 0)', int)
+  .description('a receive address of this node\'s BIP-84 account')
+  .action(async (o: { network: typeof NETWORKS[number]; ref?: string; index?: number }) => print(await run('wallet.receive', o), (r: Contract['wallet.receive']['result']) => `${r.address} (${r.path})`))
+
 const vp = program.command('vp').description('verifiable presentations')
 vp.command('create').requiredOption('--challenge <text>', 'the verifier\'s challenge').requiredOption('--domain <text>', 'the verifier\'s domain')
   .option('--ids <ids>', 'comma-separated credential ids').option('--types <types>', 'comma-separated credential types (newest of each)')
@@ -369,17 +396,18 @@ program.command('eligibility').description('check eligibility for a project with
   .requiredOption('--book <topic>').requiredOption('--project <id>')
   .action(async (o: { book: string; project: string }) => print(await run('eligibility.check', o), (r: Contract['eligibility.check']['result']) => [r.eligible ? 'eligible' : 'NOT eligible', ...r.reasons.map((x) => '  ' + x)].join('\n')))
 
-const backup = program.command('backup').description('one encrypted file holding your identity and SSCR (passphrase from GROWR_BACKUP_PASSPHRASE)')
+const backup = program.command('backup').description('one encrypted file holding your identity, SSCR and wallet mnemonic (passphrase from GROWR_BACKUP_PASSPHRASE)')
 backup.command('create').requiredOption('--out <file>')
   .action(async (o: { out: string }) => {
     const r = await run('backup.create', { passphrase: backupPassphrase() })
     fs.writeFileSync(o.out, Buffer.from(r.backup, 'base64'), { mode: 0o600 })
-    print({ file: o.out, credentials: r.credentials }, () => `backup of your identity and ${r.credentials} credentials written to ${o.out}`)
+    print({ file: o.out, credentials: r.credentials }, () => `backup of your identity, wallet seed and ${r.credentials} credentials written to ${o.out}`)
   })
-backup.command('restore <file>').description('restore identity and SSCR on a fresh storage directory')
+backup.command('restore <file>').description('restore identity, SSCR and wallet seed on a fresh storage directory')
   .action(async (file: string) => {
-    const did = await restoreBackup(globals().storage, fs.readFileSync(file), backupPassphrase(), { identityPassphrase: process.env.GROWR_PASSPHRASE || undefined })
-    print({ did }, () => `restored ${did}`)
+    const r = await restoreFromBackup(globals().storage, fs.readFileSync(file), backupPassphrase(), { identityPassphrase: process.env.GROWR_PASSPHRASE || undefined })
+    const seed = { restored: 'wallet seed restored: same addresses as before', generated: 'this backup holds no wallet seed: a NEW one was generated (new addresses)', kept: 'this backup holds no wallet seed: kept the one already here' }[r.walletSeed]
+    print({ did: r.did, walletSeed: r.walletSeed }, () => `restored ${r.did}; ${seed}`)
   })
 
 const custody = program.command('custody').description('custodial SSCR: a custodian node keeps a holder\'s identity and credentials with her signed consent')

@@ -16,14 +16,15 @@ export const API_METHODS = [
   'loan.apply', 'loan.decide', 'loan.show', 'loan.list', 'loan.applications', 'loan.repay',
   'member.list',
   'payment.record', 'payment.confirm', 'payment.dispute', 'payment.cancel', 'payment.list',
-  'clock.witness', 'project.rail', 'payment.address', 'payment.prove',
+  'clock.witness', 'project.rail', 'payment.address', 'payment.prove', 'lightning.node', 'payment.invoice',
   'distribute', 'distribution.list',
   'wait',
   'trust.set', 'trust.list',
   'vc.issue', 'vc.enroll', 'vc.unenroll', 'vc.enrolled', 'vc.request', 'vc.import', 'vc.list', 'vc.show', 'vc.verify', 'vc.revoke', 'vc.issued',
   'vp.create', 'vp.verify',
   'eligibility.check',
-  'backup.create'
+  'backup.create',
+  'wallet.show', 'wallet.receive'
 ] as const satisfies ReadonlyArray<keyof Api>
 
 /** Api methods missing from API_METHODS; `never` when the list is complete. */

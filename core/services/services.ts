@@ -1,10 +1,12 @@
 /**
- * The credential side of a node, composed over a GrowrNode: the holder's SSCR, the issuing and
+ * The credential side of a node, composed over a GrowrNode: the holder's SSCR, the node's wallet
+ * keys (core/wallet/wallet.ts: one BIP-39 seed, generated on first open), the issuing and
  * verification services, revocation lists, repayment history, and the request/response protocol
  * they speak on the node's swarm connections. The node itself knows nothing of credentials.
  *
- * Lifecycle: ready() opens (after the node) the SSCR, the status registry and resolver, then the
- * RPC on the swarm; close() tears down in reverse. The node is not closed here: its owner does.
+ * Lifecycle: ready() opens (after the node) the SSCR, the wallet keys, the status registry and
+ * resolver, then the RPC on the swarm; close() tears down in reverse. The node is not closed here:
+ * its owner does.
  */
 import ReadyResource from 'ready-resource'
 import safetyCatch from 'safety-catch'
@@ -14,6 +16,7 @@ import type { GrowrNode } from '../node.ts'
 import type { Identity } from '../identity/keyfile.ts'
 import { GrowrError } from '../errors.ts'
 import { Sscr } from '../sscr/wallet.ts'
+import { Wallet } from '../wallet/wallet.ts'
 import { PeerRpc } from '../network/peer-rpc.ts'
 import { StatusRegistry, StatusResolver } from './status-registry.ts'
 import { IssuingService } from './issuing.ts'
@@ -36,6 +39,8 @@ export interface ServicesOptions {
 export class Services extends ReadyResource {
   readonly node: GrowrNode
   wallet: Sscr | null = null
+  /** the node's wallet keys (BIP-39 seed, BIP-84 / BIP-44 accounts); opened after the SSCR */
+  keys: Wallet | null = null
   registry: StatusRegistry | null = null
   resolver: StatusResolver | null = null
   issuing: IssuingService | null = null
@@ -60,6 +65,9 @@ export class Services extends ReadyResource {
     const now = this.opts.now
     this.wallet = new Sscr({ dir: node.storage, identity })
     await this.wallet.ready()
+    if (this.closing) return
+    this.keys = new Wallet({ dir: node.storage, identity })
+    await this.keys.ready()
     this.registry = new StatusRegistry({ store: node.store as Corestore, local: node.local as Hyperbee, issuer: identity, now })
     await this.registry.ready()
     this.resolver = new StatusResolver({
@@ -122,6 +130,7 @@ export class Services extends ReadyResource {
     }
     if (this.resolver) await this.resolver.close().catch(safetyCatch)
     if (this.registry) await this.registry.close().catch(safetyCatch)
+    if (this.keys) await this.keys.close().catch(safetyCatch)
     if (this.wallet) await this.wallet.close().catch(safetyCatch)
   }
 

@@ -13,13 +13,15 @@ import { OriginatorScreen } from '../features/originator/OriginatorScreen.tsx'
 import { BorrowerScreen } from '../features/borrower/BorrowerScreen.tsx'
 import { InvestorScreen } from '../features/investor/InvestorScreen.tsx'
 import { CredentialsScreen } from '../features/credentials/CredentialsScreen.tsx'
+import { WalletScreen } from '../features/wallet/WalletScreen.tsx'
 
 export const TABS = [
   { id: 'network', label: 'Network' },
   { id: 'originator', label: 'Originator' },
   { id: 'borrower', label: 'Borrower' },
   { id: 'investor', label: 'Investor' },
-  { id: 'credentials', label: 'Credentials' }
+  { id: 'credentials', label: 'Credentials' },
+  { id: 'wallet', label: 'Wallet' }
 ] as const
 export type Tab = typeof TABS[number]['id']
 
@@ -89,6 +91,7 @@ function Shell ({ tab, setTab, storageNotes }: { tab: Tab; setTab: (t: Tab) => v
           {tab === 'borrower' && <BorrowerScreen />}
           {tab === 'investor' && <InvestorScreen />}
           {tab === 'credentials' && <CredentialsScreen />}
+          {tab === 'wallet' && <WalletScreen />}
         </main>
       </div>
     </div>

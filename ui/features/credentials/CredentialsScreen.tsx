@@ -211,7 +211,7 @@ function BackupCard () {
     return r
   })
   return (
-    <Card title='Back up this identity' subtitle='One file with your identity and credentials, encrypted with the passphrase (Argon2id). Restore it on the welcome screen of a new device.' testid='backup'>
+    <Card title='Back up this identity' subtitle='One file with your identity, credentials and wallet seed, encrypted with the passphrase (Argon2id). Restore it on the welcome screen of a new device.' testid='backup'>
       <Field label='Passphrase (at least 8 characters)'>{(id) => <Input id={id} type='password' value={pass} onChange={(e) => setPass(e.target.value)} autoComplete='new-password' testid='backup-passphrase' />}</Field>
       <div className='row'><Button variant='primary' busy={backup.running} disabled={pass.length === 0} testid='backup-create' onClick={() => { backup.run() }}>Download backup</Button></div>
       <Alert error={backup.error} testid='backup-error' />

@@ -33,10 +33,14 @@ export function Onboarding ({ onDone }: { onDone: (role: StartRole) => void }) {
   const [file, setFile] = useState<File | null>(null)
   const [backupPass, setBackupPass] = useState('')
   const [restorePass, setRestorePass] = useState('')
+  const [newSeed, setNewSeed] = useState(false)
   const create = useAction(async () => (await send('identity.create', passphrase ? { passphrase } : {})).did)
   const restore = useAction(async () => {
     if (!file) throw new Error('choose the backup file first')
-    return (await send('identity.restore', { backup: await readBase64(file), passphrase: backupPass, ...(restorePass ? { identityPassphrase: restorePass } : {}) })).did
+    const r = await send('identity.restore', { backup: await readBase64(file), passphrase: backupPass, ...(restorePass ? { identityPassphrase: restorePass } : {}) })
+    // an old backup carries no wallet seed: the addresses are new, and the user must know
+    setNewSeed(r.walletSeed === 'generated')
+    return r.did
   })
 
   return (
@@ -78,6 +82,7 @@ export function Onboarding ({ onDone }: { onDone: (role: StartRole) => void }) {
           <>
             <Card title='Your identity is ready'>
               <div className='code-box' data-testid='onboard-did'>{did}</div>
+              {newSeed && <Alert tone='info' testid='restore-new-seed'>This backup predates wallets: a new wallet seed was made, so your Bitcoin and Rootstock addresses are new.</Alert>}
               <div className='row'><CopyButton text={did} label='Copy DID' /></div>
             </Card>
             <Card title='Where do you want to start?' subtitle='You can switch at any time from the menu.'>
