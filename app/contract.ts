@@ -21,7 +21,6 @@ import { verifyCredential, type VerifiableCredential, type VerificationResult } 
 import { createPresentation, verifyPresentation, type PresentationResult, type VerifiablePresentation } from '../core/credentials/vp.ts'
 import { credentialTypeOf, isCredentialType, type CredentialType } from '../core/credentials/catalogue.ts'
 import { createBackup } from '../core/sscr/backup.ts'
-import type { BitcoinNetworkName } from '../core/wallet/bip84.ts'
 import { receiveIndexFor } from '../core/wallet/receive-index.ts'
 import { isDidKey } from '../core/identity/did-key.ts'
 import type { Identity } from '../core/identity/keyfile.ts'
@@ -90,14 +89,14 @@ export interface Contract {
    * RSKIP-60 checksummed for `chainId`. Defaults: regtest, chain id 33.
    */
   'wallet.show': {
-    args: { network?: BitcoinNetworkName; chainId?: number }
+    args: { network?: BitcoinNetwork; chainId?: number }
     result: {
-      bitcoin: { network: BitcoinNetworkName; path: string; xpub: string; zpub: string; firstReceive: { address: string; path: string; index: number } }
+      bitcoin: { network: BitcoinNetwork; path: string; xpub: string; zpub: string; firstReceive: { address: string; path: string; index: number } }
       rootstock: { chainId: number; path: string; xpub: string; address: string }
     }
   }
   /** a receive address of the node's BIP-84 account: a record's own (`ref`, receive-index.ts) or index `index` (default 0) */
-  'wallet.receive': { args: { network: BitcoinNetworkName; ref?: string; index?: number }; result: { address: string; path: string; index: number } }
+  'wallet.receive': { args: { network: BitcoinNetwork; ref?: string; index?: number }; result: { address: string; path: string; index: number } }
 }
 
 /**
@@ -240,7 +239,7 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
     },
     async 'payment.address' (a) {
       const book = bookOf(a)
-      const target = await waitFor(book, a.kind === 'funding' || a.kind === 'distribution' ? 'fundings' : 'loans', a.ref, a.timeoutMs) as { projectId: string }
+      const target = await waitFor(book, paidFor(a.kind), a.ref, a.timeoutMs) as { projectId: string }
       let address = a.address
       if (address === undefined) {
         const rail = (await book.view.get('projects', target.projectId))?.rail
@@ -253,7 +252,7 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
     },
     async 'payment.prove' (a) {
       const book = bookOf(a)
-      const target = await waitFor(book, a.kind === 'funding' || a.kind === 'distribution' ? 'fundings' : 'loans', a.ref, a.timeoutMs) as { amount: number; projectId: string; entitled?: number; distributed?: number }
+      const target = await waitFor(book, paidFor(a.kind), a.ref, a.timeoutMs) as { amount: number; projectId: string; entitled?: number; distributed?: number }
       const rail = (await book.view.get('projects', target.projectId))?.rail
       if (!rail) throw GrowrError.BAD_ARGUMENT('this project\'s payments are manual: record them (payment record) and the payee confirms')
       const value = a.amount ?? await expectedAmount(book, a.kind, target)
@@ -266,7 +265,7 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
     },
     async 'payment.invoice' (a) {
       const book = bookOf(a)
-      await waitFor(book, a.kind === 'funding' || a.kind === 'distribution' ? 'fundings' : 'loans', a.ref, a.timeoutMs)
+      await waitFor(book, paidFor(a.kind), a.ref, a.timeoutMs)
       return await act(book, { type: 'payment/invoice', kind: a.kind, ref: a.ref, invoice: a.invoice }, a.ref)
     },
     async 'clock.witness' (a) {
@@ -308,9 +307,7 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
     async 'distribution.list' (a) { return await bookOf(a).view.list('distributions') },
     async 'payment.record' (a) {
       const book = bookOf(a)
-      const kinds: Record<PaymentKind, Sub> = { funding: 'fundings', disbursement: 'loans', repayment: 'loans', distribution: 'fundings' }
-      if (!Object.hasOwn(kinds, a.kind)) throw GrowrError.BAD_ARGUMENT(`--kind must be one of ${Object.keys(kinds).join(', ')}`)
-      const target = await waitFor(book, kinds[a.kind], a.ref, a.timeoutMs) as { amount: number; currency: string; projectId: string; entitled?: number; distributed?: number }
+      const target = await waitFor(book, paidFor(a.kind), a.ref, a.timeoutMs) as { amount: number; currency: string; projectId: string; entitled?: number; distributed?: number }
       const value = a.amount ?? await expectedAmount(book, a.kind, target)
       const paymentId = book.newId()
       const acted = await act(book, { type: 'payment/record', paymentId, kind: a.kind, ref: a.ref, amount: amount(value), currency: target.currency, rail: 'manual', reference: a.reference ?? '' }, paymentId)
@@ -472,6 +469,16 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
       const r = keys().bitcoin(a.network).receive(index)
       return { address: r.address, path: r.path, index: r.index }
     }
+  }
+
+  /**
+   * @returns the sub holding what a payment of `kind` pays for: a funding (funding, distribution) or a loan
+   * @throws BAD_ARGUMENT for an unknown kind
+   */
+  function paidFor (kind: PaymentKind): 'fundings' | 'loans' {
+    if (kind === 'funding' || kind === 'distribution') return 'fundings'
+    if (kind === 'disbursement' || kind === 'repayment') return 'loans'
+    throw GrowrError.BAD_ARGUMENT(`--kind must be one of funding, disbursement, repayment, distribution, not ${String(kind)}`)
   }
 
   /**
