@@ -18,6 +18,9 @@ export type GrowrErrorCode =
   | 'WORKER_EXITED'
   | 'STORAGE_UNSAFE'
   | 'WALLET_EXISTS'
+  | 'INSUFFICIENT_FUNDS'
+  | 'BACKEND_UNREACHABLE'
+  | 'BACKEND_ERROR'
   | 'INTERNAL'
 
 export class GrowrError extends Error {
@@ -50,4 +53,10 @@ export class GrowrError extends Error {
   static STORAGE_UNSAFE (msg: string): GrowrError { return new GrowrError('STORAGE_UNSAFE', msg) }
   /** The node already has a different wallet seed: importing another one would lose its funds' keys. */
   static WALLET_EXISTS (msg: string): GrowrError { return new GrowrError('WALLET_EXISTS', msg) }
+  /** The wallet's spendable coins do not cover the outputs and the fee; the message says how many sats are missing. */
+  static INSUFFICIENT_FUNDS (msg: string): GrowrError { return new GrowrError('INSUFFICIENT_FUNDS', msg) }
+  /** A chain backend (JSON-RPC endpoint) did not answer: connection refused, reset or timed out. The message names the URL, never a secret. */
+  static BACKEND_UNREACHABLE (msg: string): GrowrError { return new GrowrError('BACKEND_UNREACHABLE', msg) }
+  /** A chain backend answered, with an error: the method's RPC error, refused credentials, or an answer that is not JSON-RPC. */
+  static BACKEND_ERROR (msg: string): GrowrError { return new GrowrError('BACKEND_ERROR', msg) }
 }

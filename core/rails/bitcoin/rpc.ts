@@ -1,0 +1,378 @@
+/**
+ * A client for a Bitcoin Core-compatible JSON-RPC endpoint (bitcoind, or bcoin's RPC), the
+ * Bitcoin backend a node is configured with. JSON-RPC 1.0 over HTTP POST, as Bitcoin Core's
+ * `bitcoin-cli` speaks it, with HTTP basic auth: bitcoind takes `rpcuser`/`rpcpassword`; bcoin
+ * takes any user name (by convention `x`) and its `--api-key` as the password.
+ *
+ * Two ways a call fails, told apart by code so the UI can say which:
+ * - `BACKEND_UNREACHABLE`: nothing answered (connection refused or reset, DNS, or no answer within
+ *   `timeoutMs`). The message names the URL (without any credentials in it) and the method.
+ * - `BACKEND_ERROR`: the node answered, with an error ({@link BitcoinRpcError}: the method, the
+ *   node's message and its RPC error code), refused the credentials (HTTP 401/403), or answered
+ *   something that is not JSON-RPC.
+ * No message ever carries the password or api key: they are kept in a private field and scrubbed
+ * from anything a node or the HTTP stack echoes back.
+ *
+ * Runtime: uses the global `fetch` of Node 20+. Bare 1.31 has neither `fetch` nor
+ * `AbortController` (checked with `bare -e`); under Bare pass a fetch (e.g. from `bare-fetch`,
+ * not installed in this project yet) as `options.fetch`. The timeout does not rely on
+ * AbortController: it races a timer and aborts the request too when AbortController exists.
+ * No `node:` imports: the module loads under Bare.
+ */
+import '../../runtime/text-encoding.ts' // Bare has no TextEncoder global; Node: nothing
+import { GrowrError } from '../../errors.ts'
+
+/** The subset of WHATWG fetch this client uses; Node's global fetch and bare-fetch fit it. */
+export type FetchLike = (url: string, init: {
+  method: 'POST'
+  headers: Record<string, string>
+  body: string
+  signal?: unknown
+}) => Promise<{ status: number, text (): Promise<string> }>
+
+/** How to reach and authenticate to the backend. */
+export interface BitcoinRpcOptions {
+  /** the endpoint, `http://host:port/` (bitcoind 8332 mainnet / 18443 regtest; bcoin 8332 / 48332 regtest); credentials in the URL are moved to the auth header */
+  url: string
+  /** bitcoind `rpcuser`; ignored when `apiKey` is given */
+  username?: string
+  /** bitcoind `rpcpassword` */
+  password?: string
+  /** bcoin `--api-key` (sent as basic auth `x:<apiKey>`) */
+  apiKey?: string
+  /** how long one call may take, connection to last byte, in milliseconds (a positive integer) */
+  timeoutMs: number
+  /** the fetch to use; the global one by default (required under Bare, which has none) */
+  fetch?: FetchLike
+}
+
+/** An error the node answered with: a {@link GrowrError} coded `BACKEND_ERROR` that also carries what the node said. */
+export class BitcoinRpcError extends GrowrError {
+  /** the RPC method that failed */
+  readonly method: string
+  /** the node's JSON-RPC error code (e.g. -32601 method not found, -5 bitcoind's "no such transaction"; bcoin uses -1 for that), or null when the failure was HTTP-level */
+  readonly rpcCode: number | null
+  /** the HTTP status of the answer */
+  readonly status: number
+  /** the node's own error message (secrets scrubbed), or '' when the failure was HTTP-level */
+  readonly nodeMessage: string
+
+  constructor (method: string, message: string, rpcCode: number | null, status: number, nodeMessage = '') {
+    super('BACKEND_ERROR', message)
+    this.method = method
+    this.rpcCode = rpcCode
+    this.status = status
+    this.nodeMessage = nodeMessage
+  }
+}
+
+/** `getrawtransaction <txid> true`: the fields this project reads. */
+export interface RawTransactionInfo {
+  txid: string
+  /** the raw transaction, with witness, hex (bitcoind and bcoin both include it) */
+  hex?: string
+  /** the block holding it; absent (bitcoind) or null (bcoin) while it is in the mempool */
+  blockhash?: string | null
+  /** blocks on top of and including its block; 0 or absent in the mempool */
+  confirmations?: number
+}
+
+/** `getblockheader <hash> true`: the fields this project reads. */
+export interface BlockHeaderInfo {
+  hash: string
+  height: number
+  /** -1 when the block is not on the main chain (bitcoind) */
+  confirmations: number
+  previousblockhash?: string | null
+}
+
+/** A fee rate the backend estimates. */
+export interface FeeEstimate {
+  /** sats per 1000 virtual bytes (an integer; divide by 1000 for sat/vB) */
+  satPerKvB: bigint
+  /** the confirmation target the estimate is for, in blocks */
+  blocks: number
+}
+
+const HASH_HEX = /^[0-9a-f]{64}$/
+
+/**
+ * A Bitcoin Core-compatible JSON-RPC client. One instance per configured backend; it holds no
+ * connection, so there is nothing to close.
+ */
+export class BitcoinRpc {
+  /** the endpoint without credentials: safe to show and log */
+  readonly url: string
+  readonly timeoutMs: number
+  readonly #auth: string | null
+  readonly #secrets: string[]
+  readonly #fetch: FetchLike
+  #id = 0
+
+  /**
+   * @param options endpoint, credentials and per-call timeout ({@link BitcoinRpcOptions})
+   * @throws GrowrError BAD_ARGUMENT when the URL is not http(s), the timeout is not a positive integer, or there is no fetch in this runtime (Bare) and none is passed
+   */
+  constructor (options: BitcoinRpcOptions) {
+    const { url, apiKey, timeoutMs } = options
+    let parsed: URL
+    try {
+      parsed = new URL(url)
+    } catch {
+      throw GrowrError.BAD_ARGUMENT('the Bitcoin backend URL is not a URL')
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw GrowrError.BAD_ARGUMENT('the Bitcoin backend URL must be http:// or https://')
+    if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) throw GrowrError.BAD_ARGUMENT('timeoutMs must be a positive integer of milliseconds')
+    let username = options.username ?? decodeURIComponent(parsed.username)
+    let password = options.password ?? decodeURIComponent(parsed.password)
+    if (apiKey !== undefined) { username = 'x'; password = apiKey }
+    parsed.username = ''
+    parsed.password = ''
+    this.url = parsed.toString()
+    this.timeoutMs = timeoutMs
+    this.#auth = username !== '' || password !== '' ? 'Basic ' + base64Utf8(`${username}:${password}`) : null
+    this.#secrets = [password, apiKey ?? ''].filter((s) => s.length >= 4) // shorter ones would mangle every message and protect nothing
+    // (no `as` inside a ternary: Bare's type stripper mis-parses `c ? x as T : y`)
+    let f: FetchLike | undefined = options.fetch
+    if (f === undefined && typeof globalThis.fetch === 'function') f = globalThis.fetch.bind(globalThis) as unknown as FetchLike
+    if (f === undefined) throw GrowrError.BAD_ARGUMENT('this runtime has no fetch (Bare): pass options.fetch, e.g. from bare-fetch')
+    this.#fetch = f
+  }
+
+  /**
+   * Calls one JSON-RPC method (JSON-RPC 1.0 body: `{ jsonrpc: '1.0', id, method, params }`).
+   * @param method the RPC method, e.g. `getblockcount`
+   * @param params its positional parameters
+   * @returns the `result` member of the answer, unchecked (the named methods below check theirs)
+   * @throws GrowrError BACKEND_UNREACHABLE when nothing answers within `timeoutMs`; {@link BitcoinRpcError} (code BACKEND_ERROR) when the node answers with an error, refuses the credentials or does not speak JSON-RPC
+   */
+  async call<T = unknown> (method: string, params: unknown[] = []): Promise<T> {
+    const id = ++this.#id
+    const headers: Record<string, string> = { 'content-type': 'application/json' }
+    if (this.#auth !== null) headers.authorization = this.#auth
+    const body = JSON.stringify({ jsonrpc: '1.0', id, method, params })
+    const controller = typeof AbortController === 'function' ? new AbortController() : null
+    let timer: ReturnType<typeof setTimeout> | undefined
+    let timedOut = false
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        timedOut = true
+        controller?.abort()
+        reject(GrowrError.BACKEND_UNREACHABLE(this.#scrub(`the Bitcoin backend at ${this.url} did not answer ${method} within ${this.timeoutMs} ms`)))
+      }, this.timeoutMs)
+    })
+    const exchange = async (): Promise<{ status: number, text: string }> => {
+      try {
+        const res = await this.#fetch(this.url, { method: 'POST', headers, body, signal: controller?.signal })
+        return { status: res.status, text: await res.text() }
+      } catch (err) {
+        if (timedOut) throw err // the timer already rejected with the clearer reason
+        throw GrowrError.BACKEND_UNREACHABLE(this.#scrub(`the Bitcoin backend at ${this.url} is unreachable (${networkReason(err)}) calling ${method}`))
+      }
+    }
+    let answer: { status: number, text: string }
+    try {
+      answer = await Promise.race([exchange(), timeout])
+    } finally {
+      clearTimeout(timer)
+    }
+    return this.#result<T>(method, id, answer.status, answer.text)
+  }
+
+  #result<T> (method: string, id: number, status: number, text: string): T {
+    if (status === 401 || status === 403) {
+      throw new BitcoinRpcError(method, `the Bitcoin backend at ${this.url} refused the credentials (HTTP ${status}): check the api key or rpcuser/rpcpassword`, null, status)
+    }
+    let reply: unknown
+    try {
+      reply = JSON.parse(text)
+    } catch {
+      throw new BitcoinRpcError(method, `the Bitcoin backend at ${this.url} answered ${method} with HTTP ${status} and no JSON-RPC reply`, null, status)
+    }
+    if (reply === null || typeof reply !== 'object' || !('result' in reply || 'error' in reply)) {
+      throw new BitcoinRpcError(method, `the Bitcoin backend at ${this.url} answered ${method} with something that is not a JSON-RPC reply`, null, status)
+    }
+    const { result, error, id: replyId } = reply as { result?: unknown, error?: unknown, id?: unknown }
+    if (error !== null && error !== undefined) {
+      const e = error as { code?: unknown, message?: unknown }
+      const rpcCode = typeof e.code === 'number' ? e.code : null
+      const message = this.#scrub(typeof e.message === 'string' ? e.message : JSON.stringify(error))
+      throw new BitcoinRpcError(method, `${method} failed on the Bitcoin backend: ${message}${rpcCode !== null ? ` (code ${rpcCode})` : ''}`, rpcCode, status, message)
+    }
+    if (replyId !== undefined && replyId !== null && replyId !== id) {
+      throw new BitcoinRpcError(method, `the Bitcoin backend at ${this.url} answered ${method} for another request (id ${String(replyId)}, not ${id})`, null, status)
+    }
+    if (status !== 200) throw new BitcoinRpcError(method, `the Bitcoin backend at ${this.url} answered ${method} with HTTP ${status}`, null, status)
+    return result as T
+  }
+
+  #scrub (message: string): string {
+    let out = message
+    for (const s of this.#secrets) out = out.split(s).join('***')
+    return out
+  }
+
+  #bad (method: string, what: string): BitcoinRpcError {
+    return new BitcoinRpcError(method, `the Bitcoin backend at ${this.url} answered ${method} with ${what}`, null, 200)
+  }
+
+  /**
+   * @returns the height of the node's best chain tip (blocks after genesis)
+   * @throws GrowrError BACKEND_UNREACHABLE / BACKEND_ERROR as {@link call}
+   */
+  async getBlockCount (): Promise<number> {
+    const n = await this.call<unknown>('getblockcount')
+    if (!Number.isSafeInteger(n) || (n as number) < 0) throw this.#bad('getblockcount', 'something that is not a height')
+    return n as number
+  }
+
+  /**
+   * @param height a height on the node's best chain
+   * @returns the hash of the block at that height, display order hex
+   * @throws GrowrError BACKEND_ERROR when the height is past the tip (bitcoind code -8, bcoin "Block height out of range"); BACKEND_UNREACHABLE as {@link call}
+   */
+  async getBlockHash (height: number): Promise<string> {
+    if (!Number.isSafeInteger(height) || height < 0) throw GrowrError.BAD_ARGUMENT('height must be a non-negative integer')
+    const h = await this.call<unknown>('getblockhash', [height])
+    if (typeof h !== 'string' || !HASH_HEX.test(h)) throw this.#bad('getblockhash', 'something that is not a block hash')
+    return h
+  }
+
+  /**
+   * `getblockheader`: the raw 80-byte header (hex) by default, its decoded fields with `verbose`.
+   * @param hash the block hash, display order hex
+   * @param verbose false (default) for the raw header, true for {@link BlockHeaderInfo}
+   * @returns 160 hex characters, or the decoded header
+   * @throws GrowrError BACKEND_ERROR for an unknown block; BACKEND_UNREACHABLE as {@link call}
+   */
+  async getBlockHeader (hash: string, verbose?: false): Promise<string>
+  async getBlockHeader (hash: string, verbose: true): Promise<BlockHeaderInfo>
+  async getBlockHeader (hash: string, verbose = false): Promise<string | BlockHeaderInfo> {
+    checkHash(hash, 'block hash')
+    const r = await this.call<unknown>('getblockheader', [hash, verbose])
+    if (verbose) {
+      const info = r as BlockHeaderInfo | null
+      if (info === null || typeof info !== 'object' || info.hash !== hash || !Number.isSafeInteger(info.height)) throw this.#bad('getblockheader', 'something that is not that block\'s header')
+      return info
+    }
+    if (typeof r !== 'string' || !/^[0-9a-f]{160}$/.test(r)) throw this.#bad('getblockheader', 'something that is not an 80-byte header')
+    return r
+  }
+
+  /**
+   * `getrawtransaction`: needs a transaction index on the node for confirmed transactions
+   * (bitcoind `-txindex`, bcoin `--index-tx`).
+   * @param txid display order hex
+   * @param verbose false (default) for the raw transaction hex, true for {@link RawTransactionInfo} (block hash, confirmations)
+   * @returns the raw transaction with witness, hex; or its decoded fields
+   * @throws GrowrError BACKEND_ERROR when the node does not know the transaction (see {@link isNotFound}); BACKEND_UNREACHABLE as {@link call}
+   */
+  async getRawTransaction (txid: string, verbose?: false): Promise<string>
+  async getRawTransaction (txid: string, verbose: true): Promise<RawTransactionInfo>
+  async getRawTransaction (txid: string, verbose = false): Promise<string | RawTransactionInfo> {
+    checkHash(txid, 'txid')
+    // bitcoind takes a bool or 0/1 (0/1 on old versions); bcoin takes either
+    const r = await this.call<unknown>('getrawtransaction', [txid, verbose ? 1 : 0])
+    if (verbose) {
+      const info = r as RawTransactionInfo | null
+      if (info === null || typeof info !== 'object' || info.txid !== txid) throw this.#bad('getrawtransaction', 'something that is not that transaction')
+      return info
+    }
+    if (typeof r !== 'string' || !/^([0-9a-f]{2})+$/.test(r)) throw this.#bad('getrawtransaction', 'something that is not a raw transaction')
+    return r
+  }
+
+  /**
+   * Broadcasts a signed transaction. bcoin before SegWit activation (about 432 regtest blocks)
+   * returns the txid of a witness transaction while dropping it: callers track it until it confirms.
+   * @param rawTx the signed transaction, hex
+   * @returns its txid, display order hex
+   * @throws GrowrError BACKEND_ERROR when the node rejects it (the node's reason in the message); BACKEND_UNREACHABLE as {@link call}
+   */
+  async sendRawTransaction (rawTx: string): Promise<string> {
+    if (typeof rawTx !== 'string' || !/^([0-9a-fA-F]{2})+$/.test(rawTx)) throw GrowrError.BAD_ARGUMENT('rawTx must be hex')
+    const txid = await this.call<unknown>('sendrawtransaction', [rawTx])
+    if (typeof txid !== 'string' || !HASH_HEX.test(txid)) throw this.#bad('sendrawtransaction', 'something that is not a txid')
+    return txid
+  }
+
+  /**
+   * `gettxoutproof`: the block header and BIP-37 partial Merkle tree proving the transactions are in the block.
+   * @param txids the transactions, display order hex, all in that block
+   * @param blockHash the block, display order hex (always passed: the proof must be of this block)
+   * @returns the proof, hex (what books/proofs/bitcoin-spv.ts calls `txoutproof`)
+   * @throws GrowrError BACKEND_ERROR when a transaction is not in that block; BACKEND_UNREACHABLE as {@link call}
+   */
+  async getTxOutProof (txids: string[], blockHash: string): Promise<string> {
+    for (const t of txids) checkHash(t, 'txid')
+    checkHash(blockHash, 'block hash')
+    const r = await this.call<unknown>('gettxoutproof', [txids, blockHash])
+    if (typeof r !== 'string' || !/^([0-9a-f]{2})+$/.test(r) || r.length < 160) throw this.#bad('gettxoutproof', 'something that is not a proof')
+    return r
+  }
+
+  /**
+   * The node's fee-rate estimate for confirmation within `blocks` (`estimatesmartfee`; bitcoind
+   * answers `feerate`, bcoin `fee`, both in BTC per 1000 vbytes). A node with no estimate
+   * (regtest, a fresh node: bitcoind answers `errors`, bcoin `-1`) or that refuses the call gives null;
+   * the payer then uses its floor.
+   * @param blocks the confirmation target, 1 to 1008
+   * @returns the rate in integer sats per 1000 vbytes, or null when the node has none
+   * @throws GrowrError BACKEND_UNREACHABLE as {@link call} (an unreachable backend is shown, not hidden as "no estimate")
+   */
+  async estimateSmartFee (blocks: number): Promise<FeeEstimate | null> {
+    if (!Number.isSafeInteger(blocks) || blocks < 1 || blocks > 1008) throw GrowrError.BAD_ARGUMENT('blocks must be an integer from 1 to 1008')
+    let r: unknown
+    try {
+      r = await this.call<unknown>('estimatesmartfee', [blocks])
+    } catch (err) {
+      if (err instanceof GrowrError && err.code === 'BACKEND_ERROR') return null
+      throw err
+    }
+    if (r === null || typeof r !== 'object') return null
+    const { feerate, fee, blocks: target } = r as { feerate?: unknown, fee?: unknown, blocks?: unknown }
+    const rate = typeof feerate === 'number' ? feerate : fee
+    if (typeof rate !== 'number' || !Number.isFinite(rate) || rate <= 0 || rate > 21e6) return null
+    const forBlocks = typeof target === 'number' && Number.isSafeInteger(target) ? target : blocks
+    return { satPerKvB: btcToSats(rate), blocks: forBlocks }
+  }
+}
+
+/**
+ * Whether an error is the node saying it does not know a transaction or block (bitcoind code -5
+ * RPC_INVALID_ADDRESS_OR_KEY; bcoin code -1 with "not found" in its message), as opposed to any
+ * other failure (a missing method, -32601 "Method not found", is not).
+ * @param err anything caught
+ * @returns true for a BACKEND_ERROR meaning "not found"
+ */
+export function isNotFound (err: unknown): boolean {
+  if (!(err instanceof BitcoinRpcError)) return false
+  return err.rpcCode === -5 || (err.rpcCode === -1 && /not found/i.test(err.nodeMessage))
+}
+
+/** BTC amount from JSON (a JS number with at most 8 decimals) to integer sats, through its decimal text: no float arithmetic. */
+function btcToSats (btc: number): bigint {
+  const [whole, frac = ''] = btc.toFixed(8).split('.')
+  return BigInt(whole) * 100_000_000n + BigInt(frac.padEnd(8, '0'))
+}
+
+function checkHash (hash: unknown, what: string): void {
+  if (typeof hash !== 'string' || !HASH_HEX.test(hash)) throw GrowrError.BAD_ARGUMENT(`${what} must be 64 lowercase hex characters`)
+}
+
+/** A short, secret-free reason for a failed connection: the system error code when there is one. */
+function networkReason (err: unknown): string {
+  const e = err as { cause?: { code?: unknown }, code?: unknown, name?: unknown } | null
+  const code = e?.cause?.code ?? e?.code
+  if (typeof code === 'string' && /^[A-Z_]+$/.test(code)) return code
+  if (e?.name === 'AbortError') return 'aborted'
+  return 'connection failed'
+}
+
+/** Base64 of the UTF-8 bytes of `s` (basic auth), with btoa, present in Node and Bare. */
+function base64Utf8 (s: string): string {
+  const bytes = new TextEncoder().encode(s)
+  let bin = ''
+  for (const b of bytes) bin += String.fromCharCode(b)
+  return btoa(bin)
+}
