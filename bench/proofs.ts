@@ -9,7 +9,7 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { hexToBytes } from '@noble/hashes/utils.js'
 import { verifyBitcoinPayment, type BitcoinSpvInput } from '../books/proofs/bitcoin-spv.ts'
-import { startBcoin, signSpend, testKey } from '../test/helpers/bcoin.ts'
+import { broadcast, startBcoin, signSpend, testKey } from '../test/helpers/bcoin.ts'
 import { now, result, type BenchResult } from './lib/util.ts'
 
 /** Runs the proof benchmark with `n` checks of each kind. */
@@ -51,7 +51,7 @@ async function realProof (t: { teardown (fn: () => unknown): void }): Promise<Bi
   await node.rpc('generatetoaddress', [450, miner.address])
   const block1 = await node.rpc<{ tx: Array<{ txid: string }> }>('getblock', [await node.rpc<string>('getblockhash', [1]), true, true])
   const rawTx = signSpend(miner, { txid: block1.tx[0].txid, vout: 0, amount: 5_000_000_000n }, [{ address: payee.address, amount: 100_000_000n }, { address: miner.address, amount: 4_899_990_000n }])
-  const txid = await node.rpc<string>('sendrawtransaction', [rawTx])
+  const txid = await broadcast(node, rawTx)
   const [blockHash] = await node.rpc<string[]>('generatetoaddress', [1, miner.address])
   const headers: string[] = []
   for (const h of await node.rpc<string[]>('generatetoaddress', [5, miner.address])) headers.push(await node.rpc<string>('getblockheader', [h, false]))

@@ -11,7 +11,7 @@ import { createNet } from './helpers/net.ts'
 import { accepted, converge } from './helpers/book.ts'
 import { terms } from './helpers/fixtures.ts'
 import { seen } from './helpers/lending.ts'
-import { startBcoin, testKey, signSpend, type Bcoin } from './helpers/bcoin.ts'
+import { broadcast, startBcoin, testKey, signSpend, type Bcoin } from './helpers/bcoin.ts'
 import type { Book } from '../books/book.ts'
 import type { OpInput } from '../books/ops/types.ts'
 
@@ -22,7 +22,7 @@ async function pay (node: Bcoin, n: number, address: string, amount: bigint, dep
   const miner = testKey(0)
   const block = await node.rpc<{ tx: Array<{ txid: string }> }>('getblock', [await node.rpc<string>('getblockhash', [n]), true, true])
   const rawTx = signSpend(miner, { txid: block.tx[0].txid, vout: 0, amount: 5_000_000_000n }, [{ address, amount }, { address: miner.address, amount: 5_000_000_000n - amount - 10_000n }])
-  const txid = await node.rpc<string>('sendrawtransaction', [rawTx])
+  const txid = await broadcast(node, rawTx)
   const [blockHash] = await node.rpc<string[]>('generatetoaddress', [1, miner.address])
   const following = await node.rpc<string[]>('generatetoaddress', [depth - 1, miner.address])
   const headers: string[] = []

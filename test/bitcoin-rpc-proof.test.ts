@@ -11,7 +11,7 @@ import { BitcoinRpc } from '../core/rails/bitcoin/rpc.ts'
 import { fetchProof, type ProofRpc, type ProofProgress, type FetchProofOptions } from '../core/rails/bitcoin/proof-fetcher.ts'
 import { verifyBitcoinPayment } from '../books/proofs/bitcoin-spv.ts'
 import { GrowrError } from '../core/errors.ts'
-import { startBcoin, testKey, signSpend, freePort, type Bcoin } from './helpers/bcoin.ts'
+import { broadcast, startBcoin, testKey, signSpend, freePort, type Bcoin } from './helpers/bcoin.ts'
 
 const miner = testKey(0)
 const payee = testKey(1)
@@ -29,7 +29,7 @@ async function chain (t: Parameters<typeof startBcoin>[0]): Promise<Chain> {
 async function pay ({ node }: Chain, n: number): Promise<{ txid: string, rawTx: string }> {
   const block = await node.rpc<{ tx: Array<{ txid: string }> }>('getblock', [await node.rpc<string>('getblockhash', [n]), true, true])
   const rawTx = signSpend(miner, { txid: block.tx[0].txid, vout: 0, amount: 5_000_000_000n }, [{ address: payee.address, amount: AMOUNT }, { address: miner.address, amount: 5_000_000_000n - AMOUNT - 10_000n }])
-  return { txid: await node.rpc<string>('sendrawtransaction', [rawTx]), rawTx }
+  return { txid: await broadcast(node, rawTx), rawTx }
 }
 
 async function mine ({ node }: Chain, n: number, to = miner.address): Promise<string[]> {
@@ -149,7 +149,7 @@ test('fetchProof - a reorganisation between its calls: starts over and proves th
         reorged = true
         // the block holding the payment is orphaned; the payment is mined again on the new branch
         await c.node.rpc('invalidateblock', [first])
-        await c.node.rpc('sendrawtransaction', [rawTx])
+        await broadcast(c.node, rawTx)
         await mine(c, 7, testKey(5).address)
       }
       return await c.rpc.getTxOutProof(txids, blockHash)

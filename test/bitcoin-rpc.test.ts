@@ -10,7 +10,7 @@ import http from 'node:http'
 import type net from 'node:net'
 import { BitcoinRpc, BitcoinRpcError, isNotFound, type FetchLike } from '../core/rails/bitcoin/rpc.ts'
 import { GrowrError } from '../core/errors.ts'
-import { startBcoin, testKey, signSpend, freePort } from './helpers/bcoin.ts'
+import { startBcoin, testKey, signSpend, freePort, untilInMempool } from './helpers/bcoin.ts'
 
 const SECRET = 'hunter2-very-secret'
 
@@ -57,6 +57,7 @@ test('bitcoin rpc - every named call answers from a bcoin regtest node', { timeo
   const rawTx = signSpend(miner, { txid: cb.tx[0].txid, vout: 0, amount: 5_000_000_000n }, [{ address: testKey(1).address, amount: 50_000n }, { address: miner.address, amount: 5_000_000_000n - 60_000n }])
   const txid = await rpc.sendRawTransaction(rawTx)
   t.ok(/^[0-9a-f]{64}$/.test(txid), 'sendrawtransaction: the txid')
+  t.ok(await untilInMempool(chain, txid), 'the node takes it into its mempool')
   const pending = await rpc.getRawTransaction(txid, true)
   t.ok(pending.blockhash === null || pending.blockhash === undefined, 'getrawtransaction true: in the mempool, no block yet')
   const [blockHash] = await chain.rpc<string[]>('generatetoaddress', [1, miner.address])

@@ -9,7 +9,7 @@ import fc from 'fast-check'
 import { NETWORK } from '@scure/btc-signer'
 import { verifyBitcoinPayment, compareChains, type BitcoinSpvInput } from '../books/proofs/bitcoin-spv.ts'
 import { parseHeader, decodeCompact, uint256LE } from '../books/proofs/bitcoin-header.ts'
-import { startBcoin, bcoinInstalled, testKey, signSpend, addressOn, type Bcoin } from './helpers/bcoin.ts'
+import { broadcast, startBcoin, bcoinInstalled, testKey, signSpend, addressOn, type Bcoin } from './helpers/bcoin.ts'
 
 interface Assert {
   is (actual: unknown, expected: unknown, message?: string): void
@@ -48,7 +48,7 @@ async function paymentChain (t: Assert): Promise<Chain> {
     { address: miner.address, amount: 4_849_990_000n },
     { address: payee.address, amount: 50_000_000n }
   ])
-  const txid = await node.rpc<string>('sendrawtransaction', [rawTx])
+  const txid = await broadcast(node, rawTx)
   const [blockHash] = await node.rpc<string[]>('generatetoaddress', [1, miner.address])
   const following = await node.rpc<string[]>('generatetoaddress', [5, miner.address])
   const headers: string[] = []

@@ -6,7 +6,7 @@
 import test from 'brittle'
 import { Transaction, OutScript } from '@scure/btc-signer'
 import { hex } from '@scure/base'
-import { startBcoin, bcoinInstalled, type Bcoin } from './helpers/bcoin.ts'
+import { startBcoin, bcoinInstalled, untilInMempool, type Bcoin } from './helpers/bcoin.ts'
 import { mnemonicToSeed } from '../core/wallet/bip39.ts'
 import { Bip84Account, bitcoinNetwork, BCOIN_REGTEST_BECH32 } from '../core/wallet/bip84.ts'
 import { buildPsbt, signPsbt, RBF_SEQUENCE, type WalletUtxo } from '../core/rails/bitcoin/psbt.ts'
@@ -34,14 +34,6 @@ async function rejectsMsg (t: any, p: Promise<unknown>, msg: string): Promise<vo
   }
 }
 
-/** Polls until `txid` is in the node's mempool (bcoin's sendrawtransaction returns before the mempool has decided). */
-async function inMempool (node: Bcoin, txid: string): Promise<boolean> {
-  for (let i = 0; i < 200; i++) {
-    if ((await node.rpc<string[]>('getrawmempool')).includes(txid)) return true
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-  return false
-}
 
 /**
  * Sends `raw` and finds out whether the node kept it. bcoin 1.0.2's sendrawtransaction (and its
@@ -53,7 +45,7 @@ async function inMempool (node: Bcoin, txid: string): Promise<boolean> {
 async function kept (node: Bcoin, raw: string, txid: string, sentinel: { hex: string, txid: string }): Promise<boolean> {
   await node.rpc('sendrawtransaction', [raw])
   await node.rpc('sendrawtransaction', [sentinel.hex])
-  if (!(await inMempool(node, sentinel.txid))) throw new Error('the sentinel transaction never reached the mempool')
+  if (!(await untilInMempool(node, sentinel.txid))) throw new Error('the sentinel transaction never reached the mempool')
   return (await node.rpc<string[]>('getrawmempool')).includes(txid)
 }
 
@@ -93,7 +85,7 @@ test('psbt regtest - a three-investor distribution with change: built, signed, m
 
   const txid = await node.rpc<string>('sendrawtransaction', [signed.hex])
   t.is(txid, built.txid, 'the node takes it under the txid known when it was built')
-  t.ok(await inMempool(node, txid), 'it is in the mempool')
+  t.ok(await untilInMempool(node, txid), 'it is in the mempool')
 
   // A conflicting spend of the first coin, at the same fee rate, while the first waits.
   const coin = built.selection.inputs[0]

@@ -153,3 +153,29 @@ export function signSpend (from: TestKey, prev: { txid: string, vout: number, am
 export function addressOn (key: TestKey, network: { bech32: string, pubKeyHash: number, scriptHash: number, wif: number }): string {
   return Address(network).encode({ type: 'wpkh', hash: key.script.slice(2) })
 }
+
+/**
+ * Waits until `txid` is in the node's mempool. bcoin 1.0.2's sendrawtransaction answers before
+ * its mempool has taken the transaction (and even when it refuses it), so a block mined right
+ * after may not hold it.
+ * @returns whether it arrived within `timeoutMs`
+ */
+export async function untilInMempool (node: Bcoin, txid: string, timeoutMs = 10_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if ((await node.rpc<string[]>('getrawmempool')).includes(txid)) return true
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+  return false
+}
+
+/**
+ * Sends a transaction the node must accept, and waits until its mempool holds it.
+ * @returns the txid
+ * @throws when the mempool has not taken it within 10 s
+ */
+export async function broadcast (node: Bcoin, rawTx: string): Promise<string> {
+  const txid = await node.rpc<string>('sendrawtransaction', [rawTx])
+  if (!await untilInMempool(node, txid)) throw new Error(`bcoin did not take ${txid} into its mempool`)
+  return txid
+}
