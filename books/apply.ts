@@ -66,6 +66,7 @@ export const AUTHORIZED: Record<OpType, Array<Role | 'creator'>> = {
   'project/rail': ['originator'],
   'payment/address': ['originator', 'borrower', 'investor'],
   'payment/prove': ['originator', 'borrower', 'investor'],
+  'payment/reorg': ['originator', 'borrower', 'investor'],
   'lightning/node': ['originator', 'borrower', 'investor'],
   'payment/invoice': ['originator', 'borrower', 'investor'],
   'trust/issuer': ['originator'],

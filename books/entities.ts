@@ -108,7 +108,7 @@ export interface Funding {
 }
 
 /** recorded -> confirmed | disputed | cancelled;  disputed -> confirmed | cancelled */
-export type PaymentStatus = 'recorded' | 'disputed' | 'confirmed' | 'cancelled'
+export type PaymentStatus = 'recorded' | 'disputed' | 'confirmed' | 'cancelled' | 'reorged'
 export interface Payment {
   paymentId: string
   kind: PaymentKind
@@ -126,12 +126,23 @@ export interface Payment {
   reason: string | null
   /** when it was disputed or cancelled */
   resolvedAt: number | null
-  /** for a proven payment: the transaction, its outputs to the payee and its block (display-order hex) */
-  proof?: { txid: string; vouts: number[]; blockHash: string; confirmations: number } | { paymentHash: string; invoice: string } | null
+  /**
+   * for a proven payment: the transaction, its outputs to the payee, its block and the block
+   * before it (display-order hex), and the work of the block and its following headers (decimal)
+   * that a conflicting branch must outweigh
+   */
+  proof?: BitcoinPaymentRecord | { paymentHash: string; invoice: string } | null
 }
 
+/** What the book keeps of a Bitcoin payment proof. */
+export interface BitcoinPaymentRecord { txid: string; vouts: number[]; blockHash: string; prevHash: string; work: string; confirmations: number }
+
 /** An investor's pro-rata share of one confirmed repayment. */
-export interface Distribution { paymentId: string; loanId: string; fundingId: string; investor: DidKey; amount: number; currency: string; at: number }
+export interface Distribution {
+  paymentId: string; loanId: string; fundingId: string; investor: DidKey; amount: number; currency: string; at: number
+  /** when the repayment behind this share was reorganised out of the chain: the share no longer counts */
+  reversedAt?: number
+}
 
 /**
  * The latest time each side of the book has vouched for: the greatest `ts` of an accepted op

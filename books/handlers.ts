@@ -6,7 +6,7 @@ import { projectCreate, projectRail, projectTransition, projectUpdate } from './
 import { fundingCancel, fundingCommit } from './funding/handlers.ts'
 import { loanApply, loanDecide, loanWithdraw } from './loan/handlers.ts'
 import { paymentCancel, paymentConfirm, paymentDispute, paymentRecord } from './payment/handlers.ts'
-import { lightningNode, paymentAddress, paymentInvoice, paymentProve } from './payment/rail-handlers.ts'
+import { lightningNode, paymentAddress, paymentInvoice, paymentProve, paymentReorg } from './payment/rail-handlers.ts'
 import { clockWitness } from './book/handlers.ts'
 import { trustIssuer, trustVerifier } from './trust/handlers.ts'
 
@@ -36,6 +36,7 @@ export const HANDLERS: Record<OpType, Handler> = {
   'project/rail': projectRail,
   'payment/address': paymentAddress,
   'payment/prove': paymentProve,
+  'payment/reorg': paymentReorg,
   'lightning/node': lightningNode,
   'payment/invoice': paymentInvoice,
   'trust/issuer': trustIssuer,

@@ -136,6 +136,23 @@ export function applyRepayment (loan: Loan, amount: number, ts: number): Result<
   return accept(next)
 }
 
+/**
+ * Takes a repayment back (its payment was reorganised out of the chain). The waterfall of
+ * {@link applyRepayment} depends only on the total paid, so the schedule is the waterfall of what
+ * was paid less `amount`; a repaid loan owes again.
+ * @param amount minor units, at most what was paid
+ */
+export function unapplyRepayment (loan: Loan, amount: number, ts: number): Result<Loan> {
+  let paid = 0
+  for (const i of loan.schedule) paid += i.principalPaid + i.interestPaid
+  if (amount > paid) return reject(`cannot take back ${amount}: only ${paid} was repaid`)
+  if (loan.status !== 'disbursed' && loan.status !== 'repaid') return reject(`cannot take a repayment back from a ${loan.status} loan`)
+  const unpaid: Loan = { ...loan, status: 'disbursed', schedule: loan.schedule.map((i) => ({ ...i, principalPaid: 0, interestPaid: 0 })), pendingRepayment: 0 }
+  const r = applyRepayment(unpaid, paid - amount, ts)
+  if (!r.ok) return r
+  return accept({ ...r.value, pendingRepayment: loan.pendingRepayment, updatedAt: ts })
+}
+
 /** @returns the first instalment not fully paid whose due date plus grace days is before `day` */
 export function overdueInstalment (loan: Loan, gracePeriodDays: number, day: string): InstalmentState | null {
   for (const i of loan.schedule) {

@@ -144,6 +144,12 @@ export const OP_SCHEMAS_V1: Record<string, object> = {
       additionalProperties: false
     }
   }, ['paymentId', 'kind', 'ref', 'amount', 'currency', 'rail', 'proof']),
+  // a conflicting branch: headers from the fork point to the proven block's parent, and the branch (books/proofs/bitcoin-spv.ts checkReorganisation)
+  'payment/reorg': op('payment/reorg', {
+    paymentId: id,
+    ancestors: { type: 'array', maxItems: 50, items: { type: 'string', pattern: '^[0-9a-f]{160}$' } },
+    branch: { type: 'array', minItems: 1, maxItems: 150, items: { type: 'string', pattern: '^[0-9a-f]{160}$' } }
+  }, ['paymentId', 'ancestors', 'branch']),
   'trust/issuer': op('trust/issuer', { credentialType: { enum: CREDENTIAL_TYPES }, issuer: did, trusted: { type: 'boolean' } }, ['credentialType', 'issuer', 'trusted']),
   'trust/verifier': op('trust/verifier', { verifier: did, trusted: { type: 'boolean' } }, ['verifier', 'trusted'])
 }

@@ -73,6 +73,7 @@ export type Op = OpBase & (
   | { type: 'payment/address'; kind: PaymentKind; ref: string; address: string }
   | { type: 'payment/prove'; paymentId: string; kind: PaymentKind; ref: string; amount: number; currency: string; rail: 'bitcoin'; proof: BitcoinProof }
   | { type: 'payment/prove'; paymentId: string; kind: PaymentKind; ref: string; amount: number; currency: string; rail: 'lightning'; proof: LightningProof }
+  | { type: 'payment/reorg'; paymentId: string; ancestors: string[]; branch: string[] }
   | { type: 'lightning/node'; nodeKey: string }
   | { type: 'payment/invoice'; kind: PaymentKind; ref: string; invoice: string }
   | { type: 'trust/issuer'; credentialType: CredentialType; issuer: DidKey; trusted: boolean }

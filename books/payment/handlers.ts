@@ -11,7 +11,7 @@ import type { BookMeta, Payment, Project } from '../entities.ts'
 import type { PaymentKind } from '../ops/types.ts'
 import { cancelPayment, confirmPayment, disputePayment, recordPayment } from './machine.ts'
 import { notBefore } from '../clock.ts'
-import { applyRepayment, checkRepayment, markDisbursed } from '../loan/machine.ts'
+import { applyRepayment, checkRepayment, markDisbursed, unapplyRepayment } from '../loan/machine.ts'
 import { checkDistribution, confirmFunding, shareRepayment } from '../funding/machine.ts'
 import type { DidKey } from '../../core/identity/did-key.ts'
 
@@ -181,6 +181,56 @@ export const paymentCancel: Handler = async (ctx) => {
   return null
 }
 
+/**
+ * Undoes everything a confirmed payment did (the inverse of reservePayment then settle): a
+ * funding is committed again and no longer counts; a disbursed loan is approved again and its
+ * principal back in the project; a repayment is taken off the schedule and its investors' shares
+ * reversed; a distribution no longer counts as paid. What followed from it stays recorded: a
+ * project that disbursed more than its funding now shows it, an investor paid past what it is
+ * entitled to shows it.
+ * @returns null, or the reason it cannot be undone
+ */
+export async function unwind (ctx: ApplyContext, p: Payment, ts: number): Promise<string | null> {
+  switch (p.kind) {
+    case 'funding': {
+      const f = await ctx.get('fundings', p.ref)
+      const project = f && await ctx.get('projects', f.projectId)
+      if (!f || !project) return 'funding or its project is missing'
+      if (f.status === 'confirmed' && f.paymentId === p.paymentId) {
+        ctx.put('fundings', f.fundingId, { ...f, status: 'committed' })
+        ctx.put('projects', project.projectId, { ...project, confirmedFunding: project.confirmedFunding - f.amount, fundingIds: project.fundingIds.filter((id) => id !== f.fundingId), updatedAt: ts })
+      }
+      return await release(ctx, p, ts)
+    }
+    case 'disbursement': {
+      const loan = await ctx.get('loans', p.ref)
+      if (!loan) return `no loan ${p.ref}`
+      if (loan.disbursementPaymentId === p.paymentId && (loan.status === 'disbursed' || loan.status === 'repaid')) {
+        ctx.put('loans', loan.loanId, { ...loan, status: 'approved', updatedAt: ts })
+      }
+      return await release(ctx, p, ts)
+    }
+    case 'repayment': {
+      const loan = await ctx.get('loans', p.ref)
+      const project = loan && await ctx.get('projects', loan.projectId)
+      if (!loan || !project) return 'loan or its project is missing'
+      const r = unapplyRepayment(loan, p.amount, ts)
+      if (!r.ok) return r.reason
+      ctx.put('loans', loan.loanId, r.value)
+      for (const id of project.fundingIds) {
+        const d = await ctx.get('distributions', `${p.paymentId}/${id}`)
+        const f = await ctx.get('fundings', id)
+        if (!d || !f || d.reversedAt !== undefined) continue
+        ctx.put('distributions', `${p.paymentId}/${id}`, { ...d, reversedAt: ts })
+        ctx.put('fundings', id, { ...f, entitled: f.entitled - d.amount })
+      }
+      return null
+    }
+    case 'distribution':
+      return await release(ctx, p, ts)
+  }
+}
+
 /** Undoes what recording `p` reserved in the thing it pays for (the inverse of reservePayment). */
 async function release (ctx: ApplyContext, p: Payment, ts: number): Promise<string | null> {
   switch (p.kind) {
@@ -218,6 +268,15 @@ async function release (ctx: ApplyContext, p: Payment, ts: number): Promise<stri
 export async function projectOf (ctx: ApplyContext, kind: PaymentKind, ref: string): Promise<Project | null> {
   const owner = kind === 'funding' || kind === 'distribution' ? await ctx.get('fundings', ref) : await ctx.get('loans', ref)
   return owner ? await ctx.get('projects', owner.projectId) : null
+}
+
+/** @returns who pays a payment of `kind` for `ref`: the investor, the originator or the borrower; null when `ref` does not exist */
+export async function payerOf (ctx: ApplyContext, kind: PaymentKind, ref: string): Promise<DidKey | null> {
+  const originator = (ctx.meta as BookMeta).originator
+  if (kind === 'funding') return (await ctx.get('fundings', ref))?.investor ?? null
+  if (kind === 'distribution') return (await ctx.get('fundings', ref)) ? originator : null
+  if (kind === 'repayment') return (await ctx.get('loans', ref))?.borrower ?? null
+  return (await ctx.get('loans', ref)) ? originator : null
 }
 
 /** @returns who is paid by a payment of `kind` for `ref`: the originator, the borrower or the investor; null when `ref` does not exist */

@@ -8,16 +8,22 @@
  *
  * Rules: a receiving address is set once per (kind, ref) by that payment's payee, is an address
  * of the project's network, and is never given to a second (kind, ref); an output (txid:vout)
- * proves one payment only.
+ * proves one payment only. A proof may be submitted by the payer or by the payee (whose node
+ * watches its addresses); the payment is the payer's either way.
+ *
+ * Reorganisations: any member may submit a header branch that conflicts with a proven payment's
+ * block and carries more work (payment/reorg). The payment becomes `reorged`: what it settled and
+ * reserved is undone, and its outputs are free to prove a payment again (the same transaction,
+ * mined again on the new chain, usually is).
  */
 import type { Handler } from '../apply.ts'
-import type { Payment, PostedInvoice, ReceivingAddress } from '../entities.ts'
+import type { BitcoinPaymentRecord, Payment, PostedInvoice, ReceivingAddress } from '../entities.ts'
 import type { BitcoinNetwork, BitcoinProof, LightningProof } from '../ops/types.ts'
-import { verifyBitcoinPayment, addressToScript } from '../proofs/bitcoin-spv.ts'
+import { verifyBitcoinPayment, addressToScript, checkReorganisation } from '../proofs/bitcoin-spv.ts'
 import { decodeBolt11 } from '../proofs/bolt11.ts'
 import { checkLightningPayment } from '../proofs/lightning.ts'
 import { recordPayment } from './machine.ts'
-import { payeeOf, projectOf, reservePayment, settle } from './handlers.ts'
+import { payeeOf, payerOf, projectOf, reservePayment, settle, unwind } from './handlers.ts'
 
 type Of<T extends string> = Extract<Parameters<Handler>[0]['op'], { type: T }>
 
@@ -52,10 +58,13 @@ export const paymentProve: Handler = async (ctx) => {
   if (typeof proven === 'string') return proven
   const originator = ctx.meta?.originator
   if (!originator) return 'book not created yet'
-  const payee = await reservePayment(ctx, op, originator)
+  const payer = await payerOf(ctx, op.kind, op.ref)
+  if (payer === null) return `no ${op.kind === 'funding' || op.kind === 'distribution' ? 'funding' : 'loan'} ${op.ref}`
+  if (op.signer !== payer && op.signer !== proven.payee) return `only the payer or the payee of this ${op.kind} proves it`
+  const payee = await reservePayment(ctx, { ...op, signer: payer }, originator)
   if (typeof payee !== 'object') return payee
   if (payee.did !== proven.payee) return 'the proof pays someone other than this payment\'s payee'
-  const recorded = recordPayment(null, { paymentId: op.paymentId, kind: op.kind, ref: op.ref, amount: op.amount, currency: op.currency, rail: 'manual', reference: proven.reference }, op.signer, payee.did, op.ts)
+  const recorded = recordPayment(null, { paymentId: op.paymentId, kind: op.kind, ref: op.ref, amount: op.amount, currency: op.currency, rail: 'manual', reference: proven.reference }, payer, payee.did, op.ts)
   if (!recorded.ok) return recorded.reason
   const payment: Payment = { ...recorded.value, rail: rail.rail, status: 'confirmed', confirmedAt: op.ts, proof: proven.proof }
   const reason = await settle(ctx, payment, op.ts)
@@ -63,6 +72,14 @@ export const paymentProve: Handler = async (ctx) => {
   for (const key of proven.spent) ctx.put('outpoints', key, op.paymentId)
   ctx.put('payments', op.paymentId, payment)
   return null
+}
+
+/** @returns the payment an output (or preimage) proves, or null when none does: a reorganised-out payment proves nothing */
+async function spentBy (ctx: Parameters<Handler>[0], key: string): Promise<string | null> {
+  const by = await ctx.get('outpoints', key)
+  if (by === null) return null
+  const p = await ctx.get('payments', by)
+  return p?.status === 'reorged' ? null : by
 }
 
 /** What a checked proof establishes: whom it pays, what it spends (each key proves one payment), what the payment record keeps. */
@@ -81,12 +98,15 @@ async function bitcoinProof (ctx: Parameters<Handler>[0], op: Of<'payment/prove'
     expect: { address: posted.address, minAmountSats: BigInt(op.amount), minConfirmations: rail.confirmations }
   })
   if (!checked.ok) return `payment proof refused: ${checked.reason}`
+  const orphanedBy = await ctx.get('outpoints', `orphaned/${checked.blockHash}`)
+  if (orphanedBy !== null && checked.work <= BigInt(orphanedBy)) return `block ${checked.blockHash} was reorganised out by a branch of ${orphanedBy} work; this proof's chain carries only ${checked.work}`
   const spent = checked.vouts.map((vout) => `${checked.txid}:${vout}`)
   for (const key of spent) {
-    const by = await ctx.get('outpoints', key)
+    const by = await spentBy(ctx, key)
     if (by !== null) return `output ${key} already proves payment ${by}`
   }
-  return { payee: posted.payee, spent, reference: checked.txid, proof: { txid: checked.txid, vouts: checked.vouts, blockHash: checked.blockHash, confirmations: checked.confirmations } }
+  const record: BitcoinPaymentRecord = { txid: checked.txid, vouts: checked.vouts, blockHash: checked.blockHash, prevHash: checked.prevHash, work: checked.work.toString(), confirmations: checked.confirmations }
+  return { payee: posted.payee, spent, reference: checked.txid, proof: record }
 }
 
 async function lightningProof (ctx: Parameters<Handler>[0], op: Of<'payment/prove'>, network: BitcoinNetwork): Promise<Proven | string> {
@@ -99,7 +119,7 @@ async function lightningProof (ctx: Parameters<Handler>[0], op: Of<'payment/prov
   const checked = checkLightningPayment({ invoice: proof.invoice, preimage: proof.preimage, expect: { payeeNodeKey: posted.nodeKey, amountMsat: BigInt(op.amount) * 1000n, network, paidAt: op.ts } })
   if (!checked.ok) return `payment proof refused: ${checked.reason}`
   const key = `ln:${checked.paymentHash}`
-  const by = await ctx.get('outpoints', key)
+  const by = await spentBy(ctx, key)
   if (by !== null) return `the preimage of ${checked.paymentHash} already proves payment ${by}`
   return { payee: posted.payee, spent: [key], reference: checked.paymentHash, proof: { paymentHash: checked.paymentHash, invoice: posted.invoice } }
 }
@@ -134,5 +154,32 @@ export const paymentInvoice: Handler = async (ctx) => {
   if (await ctx.get('addresses', key) !== null) return `an invoice with payment hash ${inv.paymentHash} was already posted`
   const rec: PostedInvoice = { kind: op.kind, ref: op.ref, invoice: inv.paymentRequest, paymentHash: inv.paymentHash, amountMsat: inv.amountMsat.toString(), payee, nodeKey, at: op.ts }
   ctx.put('addresses', key, rec)
+  return null
+}
+
+/**
+ * A heavier branch without a proven payment's block: the payment is no longer counted. Its
+ * settlement and reservation are undone (books/payment/handlers.ts unwind) and its
+ * outputs freed, so the transaction, if mined again, proves the payment again.
+ */
+export const paymentReorg: Handler = async (ctx) => {
+  const op = ctx.op as Of<'payment/reorg'>
+  const p = await ctx.get('payments', op.paymentId)
+  if (!p) return `no payment ${op.paymentId}`
+  if (p.rail !== 'bitcoin' || !p.proof || !('txid' in p.proof)) return 'only a payment proven on the Bitcoin rail can be reorganised out'
+  if (p.status !== 'confirmed') return `payment ${op.paymentId} is ${p.status}, not a counted payment`
+  const project = await projectOf(ctx, p.kind, p.ref)
+  if (project?.rail?.rail !== 'bitcoin') return 'the payment\'s project is not on the Bitcoin rail'
+  const proof = p.proof
+  if (typeof proof.prevHash !== 'string' || typeof proof.work !== 'string') return 'this proof was recorded without its chain position: it cannot be compared with a branch'
+  const checked = checkReorganisation({ network: project.rail.network, proven: { blockHash: proof.blockHash, prevHash: proof.prevHash, work: BigInt(proof.work) }, ancestors: op.ancestors, branch: op.branch })
+  if (!checked.ok) return `no reorganisation: ${checked.reason}`
+  const reason = await unwind(ctx, p, op.ts)
+  if (reason) return reason
+  // the old block stays out unless a later proof's chain outweighs the branch that replaced it
+  const key = `orphaned/${proof.blockHash}`
+  const before = await ctx.get('outpoints', key)
+  if (before === null || BigInt(before) < checked.branchWork) ctx.put('outpoints', key, checked.branchWork.toString())
+  ctx.put('payments', p.paymentId, { ...p, status: 'reorged', reason: `reorganised out: a branch from block ${checked.forkHash} carries ${checked.branchWork} work, more than the ${checked.provenWork} of the chain it was proven on`, resolvedAt: op.ts })
   return null
 }

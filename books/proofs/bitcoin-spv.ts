@@ -72,6 +72,8 @@ export interface BitcoinSpvAccepted {
   work: bigint
   /** hashes of the proof's block and every following header, in chain order, display order */
   headerHashes: string[]
+  /** the hash of the block before the proof's block, display order: where a conflicting branch would fork */
+  prevHash: string
 }
 
 /** The result of a proof check. */
@@ -209,7 +211,7 @@ const TX_OPTS = {
  * least `minAmountSats`; the total work reaches `minWork` when given.
  *
  * @param input the proof and the expectation; any value is accepted and judged
- * @returns `{ ok: true, txid, vouts, amountSats, blockHash, confirmations, work, headerHashes }` or `{ ok: false, reason }`; never throws
+ * @returns `{ ok: true, txid, vouts, amountSats, blockHash, confirmations, work, headerHashes, prevHash }` or `{ ok: false, reason }`; never throws
  */
 export function verifyBitcoinPayment (input: BitcoinSpvInput): BitcoinSpvResult {
   try {
@@ -307,7 +309,8 @@ function verify (input: BitcoinSpvInput): BitcoinSpvResult {
     blockHash: toDisplayHex(block.hash),
     confirmations,
     work,
-    headerHashes: [block.hash, ...following.chain.headers.map((h) => h.hash)].map(toDisplayHex)
+    headerHashes: [block.hash, ...following.chain.headers.map((h) => h.hash)].map(toDisplayHex),
+    prevHash: toDisplayHex(block.prevHash)
   }
 }
 
@@ -337,5 +340,73 @@ export function compareChains (network: BitcoinNetwork, a: readonly string[], b:
     return { ok: true, heavier: workA > workB ? 'a' : workB > workA ? 'b' : 'equal', workA, workB }
   } catch (err) {
     return fail(`chains could not be compared: ${err instanceof Error ? err.message : 'unknown error'}`)
+  }
+}
+
+/** What a book kept of a proven payment's chain: enough to judge a later conflicting branch. */
+export interface ProvenChain {
+  /** the proof's block, display order */
+  blockHash: string
+  /** the block before it, display order */
+  prevHash: string
+  /** the work of the proof's block and its following headers */
+  work: bigint
+}
+
+/** Input to {@link checkReorganisation}. */
+export interface ReorganisationInput {
+  network: BitcoinNetwork
+  proven: ProvenChain
+  /**
+   * raw headers of the proven chain from the fork point up to the proof's block's parent, hex,
+   * chain order (empty when the branch forks right below the proof's block): the part of the old
+   * chain the book never saw, which the branch must outweigh too
+   */
+  ancestors: readonly string[]
+  /** raw headers of the conflicting branch, hex, chain order, the first one building on the fork point */
+  branch: readonly string[]
+}
+
+/**
+ * Whether a conflicting header branch reorganises a proven payment out: Bitcoin's rule, the
+ * chain with the most work wins (a tie keeps the chain seen first). The branch must fork at or
+ * below the proof's block (`ancestors` links the fork point to the block's parent), every header
+ * of both lists must meet its own target and link, the branch must not contain the proof's block,
+ * and its work must exceed the work of `ancestors` plus the proof's block and following headers.
+ *
+ * What it cannot know: whether the transaction was mined again on the branch. A reorganised
+ * payment is uncounted; if the transaction is in the new chain, it is proven again from there.
+ *
+ * @param input the network, what the book kept of the proven chain, and the two header lists
+ * @returns `{ ok: true, branchWork, provenWork, forkHash }` (provenWork includes the ancestors),
+ *   or the reason the branch does not reorganise the payment; never throws
+ */
+export function checkReorganisation (input: ReorganisationInput): { ok: true, branchWork: bigint, provenWork: bigint, forkHash: string } | Fail {
+  try {
+    const { network, proven, ancestors, branch } = input
+    if (!BITCOIN_NETWORKS.includes(network)) return fail('unknown Bitcoin network')
+    if (!Array.isArray(ancestors) || !Array.isArray(branch)) return fail('ancestors and branch must be lists of hex headers')
+    if (branch.length === 0) return fail('an empty branch outweighs nothing')
+    const old = checkHeaderChain(network, ancestors, null, 'ancestor header')
+    if (!old.ok) return old
+    const olds = old.chain.headers
+    if (olds.length > 0 && toDisplayHex(olds[olds.length - 1].hash) !== proven.prevHash) {
+      return fail(`the ancestors do not lead to the proven block: they end at ${toDisplayHex(olds[olds.length - 1].hash)}, the proven block follows ${proven.prevHash}`)
+    }
+    const forkHash = olds.length > 0 ? toDisplayHex(olds[0].prevHash) : proven.prevHash
+    const first = hexToBytesStrict(branch[0], HEADER_BYTES)
+    const firstHeader = first !== null && first.length === HEADER_BYTES ? parseHeader(first) : null
+    if (firstHeader === null || !firstHeader.ok) return fail('branch header 1 is not an 80-byte header')
+    if (toDisplayHex(firstHeader.header.prevHash) !== forkHash) {
+      return fail(`the branch does not fork from the proven chain: it builds on ${toDisplayHex(firstHeader.header.prevHash)}, not on ${forkHash}`)
+    }
+    const b = checkHeaderChain(network, branch, null, 'branch header')
+    if (!b.ok) return b
+    if (b.chain.headers.some((h) => toDisplayHex(h.hash) === proven.blockHash)) return fail('the branch contains the proven block: it does not conflict with it')
+    const provenWork = old.chain.work + proven.work
+    if (b.chain.work <= provenWork) return fail(`the branch carries ${b.chain.work} work, not more than the proven chain's ${provenWork}`)
+    return { ok: true, branchWork: b.chain.work, provenWork, forkHash }
+  } catch (err) {
+    return fail(`the branch could not be checked: ${err instanceof Error ? err.message : 'unknown error'}`)
   }
 }

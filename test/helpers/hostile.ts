@@ -110,6 +110,7 @@ const FIELDS: Record<OpType, Record<string, fc.Arbitrary<unknown>>> = {
     rail: fc.constant('bitcoin'),
     proof: fc.record({ rawTx: hex(2 * 60), txoutproof: hex(2 * 100), headers: fc.array(hex(160), { maxLength: 3 }) })
   },
+  'payment/reorg': { paymentId: idArb, ancestors: fc.array(hex(160), { maxLength: 2 }), branch: fc.array(hex(160), { minLength: 1, maxLength: 3 }) },
   'trust/issuer': { credentialType: fc.constantFrom(...CREDENTIAL_TYPES), issuer: didArb, trusted: fc.boolean() },
   'trust/verifier': { verifier: didArb, trusted: fc.boolean() }
 }
