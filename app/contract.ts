@@ -51,6 +51,8 @@ export interface Contract {
   /** without `address`, the payee's own wallet address for this record (core/wallet receiveIndexFor) */
   'payment.address': { args: BookArg & { kind: PaymentKind; ref: string; address?: string }; result: Acted & { address: string } }
   'payment.prove': { args: BookArg & { kind: PaymentKind; ref: string; amount?: number; proof: BitcoinProof | LightningProof }; result: Acted & { amount: number } }
+  /** a heavier branch without a proven payment's block (raw headers, hex): the payment is uncounted on every peer */
+  'payment.reorg': { args: BookArg & { payment: string; ancestors?: string[]; branch: string[] }; result: Acted }
   'lightning.node': { args: BookArg & { nodeKey: string }; result: Acted }
   'payment.invoice': { args: BookArg & { kind: PaymentKind; ref: string; invoice: string }; result: Acted }
   'loan.show': { args: BookArg & { loan: string }; result: Loan & { outstanding: number } }
@@ -259,6 +261,11 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
       const paymentId = book.newId()
       const acted = await act(book, { type: 'payment/prove', paymentId, kind: a.kind, ref: a.ref, amount: amount(value), currency: 'BTC', rail: rail.rail, proof: a.proof } as OpInput, paymentId)
       return { ...acted, amount: value as number }
+    },
+    async 'payment.reorg' (a) {
+      const book = bookOf(a)
+      await waitFor(book, 'payments', a.payment, a.timeoutMs)
+      return await act(book, { type: 'payment/reorg', paymentId: a.payment, ancestors: a.ancestors ?? [], branch: a.branch }, a.payment)
     },
     async 'lightning.node' (a) {
       return await act(bookOf(a), { type: 'lightning/node', nodeKey: a.nodeKey }, '')

@@ -267,6 +267,14 @@ payment.command('prove').requiredOption('--book <topic>').addOption(new Option('
       : { rawTx: o.tx ?? '', txoutproof: o.txoutproof ?? '', headers: o.headers ? o.headers.split(',').map((h) => h.trim()).filter(Boolean) : [] }
     print(await run('payment.prove', { book: o.book, kind: o.kind, ref: o.ref, amount: o.amount, proof }), (r: { id: string; amount: number }) => `payment ${r.id} of ${r.amount} sats proven`)
   })
+payment.command('reorg').requiredOption('--book <topic>').requiredOption('--payment <id>', 'the proven payment')
+  .requiredOption('--branch <hex,...>', 'raw headers of the heavier branch, in order, the first building on the fork point')
+  .option('--ancestors <hex,...>', 'raw headers of the proven chain from the fork point to the proven block\'s parent, when the branch forks deeper')
+  .description('bitcoin rail: a heavier chain without the payment\'s block; every peer checks the work and uncounts the payment')
+  .action(async (o: { book: string; payment: string; branch: string; ancestors?: string }) => {
+    const list = (s?: string) => s ? s.split(',').map((h) => h.trim()).filter(Boolean) : []
+    print(await run('payment.reorg', { book: o.book, payment: o.payment, branch: list(o.branch), ancestors: list(o.ancestors) }), acted('payment reorganised out'))
+  })
 program.command('lightning').description('the Lightning rail')
   .command('node').requiredOption('--book <topic>').requiredOption('--key <pubkey>', 'your Lightning node\'s public key (33 bytes, hex)').description('register the node key your invoices in this book are signed with')
   .action(async (o: { book: string; key: string }) => print(await run('lightning.node', { book: o.book, nodeKey: o.key }), acted('node key registered')))
