@@ -8,7 +8,7 @@
 import { GrowrError } from '../core/errors.ts'
 import type { GrowrNode } from '../core/node.ts'
 import type { Book } from '../books/book.ts'
-import type { AuditEntry, Distribution, Funding, Loan, Member, Payment, Project } from '../books/entities.ts'
+import type { AuditEntry, Distribution, Funding, Loan, Member, Payment, PostedInvoice, Project, ReceivingAddress } from '../books/entities.ts'
 import type { BookSummary, Records, Sub } from '../books/view.ts'
 import type { BitcoinNetwork, BitcoinProof, LightningProof, OpInput, PaymentKind, ProjectTerms } from '../books/ops/types.ts'
 import { approveLoan, outstanding } from '../books/loan/machine.ts'
@@ -51,6 +51,8 @@ export interface Contract {
   /** without `address`, the payee's own wallet address for this record (core/wallet receiveIndexFor) */
   'payment.address': { args: BookArg & { kind: PaymentKind; ref: string; address?: string }; result: Acted & { address: string } }
   'payment.prove': { args: BookArg & { kind: PaymentKind; ref: string; amount?: number; proof: BitcoinProof | LightningProof }; result: Acted & { amount: number } }
+  /** what payees posted in the book: receiving addresses (per kind and record) and BOLT 11 invoices */
+  'payment.addresses': { args: BookArg; result: { addresses: ReceivingAddress[]; invoices: PostedInvoice[] } }
   /** a heavier branch without a proven payment's block (raw headers, hex): the payment is uncounted on every peer */
   'payment.reorg': { args: BookArg & { payment: string; ancestors?: string[]; branch: string[] }; result: Acted }
   'lightning.node': { args: BookArg & { nodeKey: string }; result: Acted }
@@ -261,6 +263,11 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
       const paymentId = book.newId()
       const acted = await act(book, { type: 'payment/prove', paymentId, kind: a.kind, ref: a.ref, amount: amount(value), currency: 'BTC', rail: rail.rail, proof: a.proof } as OpInput, paymentId)
       return { ...acted, amount: value as number }
+    },
+    async 'payment.addresses' (a) {
+      // the sub also holds indexes (used/<address>, lightning/<did>): only records are listed
+      const objects = (await bookOf(a).view.list('addresses')).filter((r): r is ReceivingAddress | PostedInvoice => typeof r === 'object' && r !== null)
+      return { addresses: objects.filter((r): r is ReceivingAddress => 'address' in r), invoices: objects.filter((r): r is PostedInvoice => 'invoice' in r) }
     },
     async 'payment.reorg' (a) {
       const book = bookOf(a)

@@ -34,6 +34,8 @@ export class GrowrError extends Error {
   }
 
   static BAD_ARGUMENT (msg: string): GrowrError { return new GrowrError('BAD_ARGUMENT', msg) }
+  /** A check the code makes on its own work failed (e.g. a signer returned another transaction than the one built): nothing was sent. */
+  static INTERNAL (msg: string): GrowrError { return new GrowrError('INTERNAL', msg) }
   static NOT_FOUND (msg: string): GrowrError { return new GrowrError('NOT_FOUND', msg) }
   static BAD_PASSPHRASE (msg = 'passphrase does not open the identity file'): GrowrError { return new GrowrError('BAD_PASSPHRASE', msg) }
   static IDENTITY_EXISTS (msg: string): GrowrError { return new GrowrError('IDENTITY_EXISTS', msg) }

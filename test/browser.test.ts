@@ -10,7 +10,9 @@ import { loadIdentity } from '../core/identity/keyfile.ts'
 import { exponent, parseMajor, percentToBps, toMajorText } from '../ui/lib/money.ts'
 import { standing } from '../ui/lib/dates.ts'
 import type { Loan } from '../books/entities.ts'
-import { ensureUiBuilt, launchBrowser, openApp, startTestHost, startTestnet, fullValue, HIDE_TOASTS, REPO, type AppPage } from './helpers/browser.ts'
+import { ensureUiBuilt, launchBrowser, openApp, readQr, startTestHost, startTestnet, fullValue, HIDE_TOASTS, REPO, type AppPage } from './helpers/browser.ts'
+import { parseBip21 } from '../core/wallet/bip21.ts'
+import { readPosted } from '../ui/lib/posted.ts'
 
 /** Creates an identity on the onboarding screen and starts in `role`; returns the DID shown. */
 async function onboard (app: AppPage, role: 'originator' | 'borrower' | 'credentials'): Promise<string> {
@@ -216,6 +218,59 @@ test('ui - a loan from project to repayment, driven through three browsers', { t
     await ivy.page.getByTestId('confirm-payment-distribution').waitFor({ state: 'detached' })
     await ivy.shot('08-investor')
     await ann.shot('09-originator-portfolio')
+
+    // every settled payment says what it rests on: here the payee's word (manual rail)
+    const settled = ann.page.getByTestId('payments-settled')
+    await settled.locator('[data-testid="settled-kind"]', { hasText: 'distribution' }).waitFor()
+    t.is(await settled.locator('tbody tr').count(), 4, 'funding, disbursement, repayment and distribution settled (the withdrawn funding is not)')
+    t.is(await settled.getByTestId('payment-manual').filter({ hasText: 'confirmed by payee' }).count(), 4, 'each confirmed by its payee, on the manual rail')
+    t.is(await settled.getByTestId('payment-proven').count(), 0, 'none claims a proof')
+
+    // a project paid on Bitcoin (regtest): the payee posts a receiving address, shown with the
+    // exact amount as a BIP-21 URI and a QR code that decodes to it
+    await ann.page.getByTestId('project-new').click()
+    const form = ann.page.getByTestId('project-form')
+    await form.getByTestId('project-name').fill('Solar pumps')
+    await form.getByTestId('project-currency').fill('BTC')
+    await form.getByTestId('project-amount').fill('0.1')
+    await form.getByTestId('project-loanMin').fill('0.001')
+    await form.getByTestId('project-loanMax').fill('0.01')
+    await form.getByTestId('project-fee').fill('0.0001')
+    await form.getByTestId('project-save').click()
+    const railRow = ann.page.locator('[data-testid="projects"] tbody tr').filter({ hasText: 'Solar pumps' })
+    await railRow.getByTestId('rail-save').click() // Bitcoin, regtest, 1 confirmation
+    await railRow.getByTestId('project-rail').getByText('Bitcoin regtest, 1 confirmation').waitFor()
+    await railRow.getByTestId('project-activate').click()
+    await railRow.getByText('active', { exact: true }).waitFor()
+    const railProjectId = (await railRow.getAttribute('data-testid'))!.slice('project-'.length)
+    const railFund = ivy.page.getByTestId('fund-' + railProjectId)
+    await railFund.getByText('paid on Bitcoin regtest', { exact: false }).waitFor()
+    await railFund.getByTestId('fund-amount').fill('0.0123')
+    await railFund.getByTestId('fund-submit').click()
+    const ivyRail = ivy.page.locator('[data-testid^="funding-rail-"]')
+    await ivyRail.waitFor()
+    t.is(await ann.page.getByTestId('confirm-payment-funding').count(), 0, 'on a rail nothing is recorded by hand for the originator to confirm')
+
+    await ann.page.getByTestId('funding-addresses').getByTestId('post-funding-address').click()
+    const annPosted = ann.page.getByTestId('post-funding-address-posted')
+    await annPosted.waitFor()
+    const annAddress = (await annPosted.getByTestId('post-funding-address-posted-target').getAttribute('data-value')) ?? ''
+    const annUri = (await annPosted.getByTestId('post-funding-address-posted-uri').getAttribute('data-value')) ?? ''
+    t.ok(annAddress.startsWith('bcrt1q'), `the originator posted a regtest address of her wallet (${annAddress})`)
+    t.is(annUri, `bitcoin:${annAddress}?amount=0.0123&label=Kootenay%20Lending%20Circle&message=funding%20of%20Solar%20pumps`, 'the BIP-21 URI carries the exact amount in BTC, label and message')
+    const parsedUri = parseBip21(annUri, { network: 'regtest' })
+    t.ok(parsedUri.ok && parsedUri.amountSats === 1_230_000n && parsedUri.address === annAddress, 'and reads back as 1230000 sats to that address')
+    const annQr = await readQr(ann.page, '[data-testid="post-funding-address-posted-qr"]')
+    t.is(annQr.text, annUri, `the QR code (${annQr.rects} runs of modules) decodes to the URI`)
+    await ann.shot('09b-originator-rail-address')
+
+    // the investor's Pay-to: the originator's posted address, read from the book (payment.addresses)
+    const payTo = ivyRail.getByTestId('pay-funding')
+    await payTo.waitFor()
+    t.is(await payTo.getByTestId('pay-funding-target').getAttribute('data-value'), annAddress, 'the investor sees the originator\'s posted address')
+    t.is(await payTo.getByTestId('pay-funding-uri').getAttribute('data-value'), annUri, 'with the same BIP-21 URI')
+    t.is((await readQr(ivy.page, '[data-testid="pay-funding-qr"]')).text, annUri, 'and a QR code of it')
+    await ivy.shot('09c-investor-rail-funding')
     await ivy.page.getByTestId('nav-credentials').click()
     await ivy.page.getByTestId('issued-IncomeCredential').waitFor()
     await ivy.shot('10-credentials-issuer')
@@ -272,6 +327,10 @@ test('ui - a loan from project to repayment, driven through three browsers', { t
     }
     const ivyWallet = await walletOf(ivy.page)
     t.ok(ivyWallet.xpub?.startsWith('tpub') && ivyWallet.address?.startsWith('bcrt1q'), 'the Wallet tab shows a regtest account key and address')
+    t.is(await ivy.page.getByTestId('wallet-address-uri').getAttribute('data-value'), `bitcoin:${ivyWallet.address}`, 'with its BIP-21 URI')
+    const walletQr = await readQr(ivy.page, '[data-testid="wallet-address-qr"]')
+    t.ok(walletQr.rects > 20, `drawn as an SVG QR code (${walletQr.rects} runs of modules)`)
+    t.is(walletQr.text, `bitcoin:${ivyWallet.address}`, 'which decodes to that URI')
     t.alike(await walletOf(fresh.page), ivyWallet, 'the node restored from her backup shows the same account key and address')
     await ivy.page.getByTestId('wallet-next-address').click()
     await ivy.page.getByTestId('wallet-address-path').filter({ hasText: "m/84'/1'/0'/0/1" }).waitFor()
@@ -280,6 +339,9 @@ test('ui - a loan from project to repayment, driven through three browsers', { t
     await ivy.page.locator('[data-testid="wallet-xpub"][data-value^="xpub"]').waitFor()
     await ivy.page.locator('[data-testid="wallet-address"][data-value^="bc1q"]').waitFor()
     t.pass('mainnet: an xpub and a bc1q address')
+    const mainUri = (await ivy.page.getByTestId('wallet-address-uri').getAttribute('data-value')) ?? ''
+    t.ok(/^bitcoin:bc1q/.test(mainUri), 'and its bitcoin: URI')
+    t.is((await readQr(ivy.page, '[data-testid="wallet-address-qr"]')).text, mainUri, 'the QR code follows the address shown')
     await ivy.shot('12-wallet')
 
     t.alike(apps.flatMap((a) => a.errors), [], 'no console or page errors')
@@ -314,4 +376,27 @@ test('ui - money typed in major units becomes exact minor units; overdue as the 
   t.alike(standing(loan, 10, '2026-02-20'), { next: loan.schedule[1], nextDue: 1000, daysOverdue: 10, defaultable: false }, 'at the end of the grace period: overdue, not defaultable')
   t.is(standing(loan, 10, '2026-02-21').defaultable, true, 'a day later the originator may mark a default')
   t.is(standing(loan, 10, '2026-02-01').daysOverdue, 0, 'not yet due')
+})
+
+test('ui - posted addresses and invoices from the core are checked field by field before a URI is built', (t) => {
+  const ref = 'ab'.repeat(16)
+  const good = { kind: 'funding', ref, address: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080', payee: 'did:key:z6Mk', at: 1 }
+  const invoice = { kind: 'repayment', ref, invoice: 'lnbcrt1...', paymentHash: 'cd'.repeat(32), amountMsat: '1000', payee: 'did:key:z6Mk', nodeKey: '02' + 'ef'.repeat(32), at: 2 }
+  t.alike(readPosted({ addresses: [good], invoices: [invoice] }), { addresses: [good], invoices: [invoice] }, 'the proposed answer shape')
+  t.alike(readPosted([good, invoice, 'used/x', `funding/${ref}`]), { addresses: [good], invoices: [invoice] }, 'or the view\'s records as they are, index strings dropped')
+  const hostile = [
+    { ...good, kind: 'bribe' },
+    { ...good, address: 42 },
+    { ...good, address: '' },
+    { ...good, address: 'x'.repeat(101) },
+    { ...good, at: '1' },
+    { ...invoice, amountMsat: 1000 },
+    { ...invoice, amountMsat: '1e3' },
+    { ...invoice, nodeKey: undefined },
+    null,
+    [good]
+  ]
+  const r = readPosted({ addresses: hostile.slice(0, 5), invoices: hostile.slice(5) })
+  t.is(r.addresses.length + r.invoices.length, 0, 'every malformed record is dropped')
+  t.alike(readPosted('nonsense'), { addresses: [], invoices: [] }, 'an answer of another shape gives nothing to pay')
 })

@@ -16,7 +16,7 @@ export const API_METHODS = [
   'loan.apply', 'loan.decide', 'loan.show', 'loan.list', 'loan.applications', 'loan.repay',
   'member.list',
   'payment.record', 'payment.confirm', 'payment.dispute', 'payment.cancel', 'payment.list',
-  'clock.witness', 'project.rail', 'payment.address', 'payment.prove', 'payment.reorg', 'lightning.node', 'payment.invoice',
+  'clock.witness', 'project.rail', 'payment.address', 'payment.prove', 'payment.reorg', 'payment.addresses', 'lightning.node', 'payment.invoice',
   'distribute', 'distribution.list',
   'wait',
   'trust.set', 'trust.list',

@@ -179,3 +179,21 @@ export async function broadcast (node: Bcoin, rawTx: string): Promise<string> {
   if (!await untilInMempool(node, txid)) throw new Error(`bcoin did not take ${txid} into its mempool`)
   return txid
 }
+
+/** BTC as the RPC prints it (a JSON number with at most 8 decimals) to sats, exactly, through its decimal text. */
+export function btcToSats (btc: number): bigint {
+  const [whole, frac = ''] = btc.toFixed(8).split('.')
+  return BigInt(whole) * 100_000_000n + BigInt(frac.padEnd(8, '0'))
+}
+
+/**
+ * The coinbase output 0 of the block at `height`, read with bcoin's verbose getblock (not with the
+ * code under test).
+ * @returns its txid, vout 0, amount in sats and scriptPubKey hex
+ */
+export async function coinbaseOf (node: Bcoin, height: number): Promise<{ txid: string, vout: number, amount: bigint, script: string }> {
+  const hash = await node.rpc<string>('getblockhash', [height])
+  const block = await node.rpc<{ tx: Array<{ txid: string, vout: Array<{ value: number, scriptPubKey: { hex: string } }> }> }>('getblock', [hash, true, true])
+  const cb = block.tx[0]
+  return { txid: cb.txid, vout: 0, amount: btcToSats(cb.vout[0].value), script: cb.vout[0].scriptPubKey.hex }
+}

@@ -9,6 +9,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import createTestnet, { type Testnet } from 'hyperdht/testnet.js'
+import { decodeQR } from '@paulmillr/qr/decode.js'
 import type { Assertion } from 'brittle'
 import { startHost, type Host, type HostOptions } from '../../app/host/server.ts'
 import { buildUi, needsBuild } from '../../app/host/ui-build.ts'
@@ -109,4 +110,30 @@ export async function fullValue (page: Page, selector: string): Promise<string> 
   const v = await page.locator(selector).first().getAttribute('data-value')
   if (!v) throw new Error(`no data-value on ${selector}`)
   return v
+}
+
+/**
+ * Reads the QR code an `<svg>` on the page shows, as a phone would: the page rasterises the SVG
+ * exactly as drawn (via an <img> onto a canvas, 4 px per module), and @paulmillr/qr's decoder reads
+ * the pixels here. Throws when there is no such SVG or nothing decodes.
+ * @returns the decoded text and the number of dark runs (`<rect>`s) the SVG draws
+ */
+export async function readQr (page: Page, selector: string): Promise<{ text: string; rects: number }> {
+  // a string, not a function: the test runner's transpiler may add helpers the page does not have
+  const out = await page.evaluate(`(async () => {
+    const svg = document.querySelector(${JSON.stringify(selector)})
+    if (!svg || svg.tagName.toLowerCase() !== 'svg') throw new Error('no QR svg at ' + ${JSON.stringify(selector)})
+    const size = svg.viewBox.baseVal.width * 4
+    const img = new Image()
+    img.src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(new XMLSerializer().serializeToString(svg))
+    await img.decode()
+    const canvas = document.createElement('canvas')
+    canvas.width = size
+    canvas.height = size
+    const ctx = canvas.getContext('2d')
+    ctx.imageSmoothingEnabled = false
+    ctx.drawImage(img, 0, 0, size, size)
+    return { size, rects: svg.querySelectorAll('g rect').length, data: Array.from(ctx.getImageData(0, 0, size, size).data) }
+  })()`) as { size: number; rects: number; data: number[] }
+  return { text: decodeQR({ width: out.size, height: out.size, data: Uint8Array.from(out.data) }), rects: out.rects }
 }

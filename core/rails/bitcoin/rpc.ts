@@ -95,6 +95,8 @@ export interface FeeEstimate {
 }
 
 const HASH_HEX = /^[0-9a-f]{64}$/
+/** The largest serialized block consensus allows (4,000,000 weight units: at most 4 MB of bytes). */
+export const MAX_BLOCK_BYTES = 4_000_000
 
 /**
  * A Bitcoin Core-compatible JSON-RPC client. One instance per configured backend; it holds no
@@ -309,6 +311,35 @@ export class BitcoinRpc {
     const r = await this.call<unknown>('gettxoutproof', [txids, blockHash])
     if (typeof r !== 'string' || !/^([0-9a-f]{2})+$/.test(r) || r.length < 160) throw this.#bad('gettxoutproof', 'something that is not a proof')
     return r
+  }
+
+  /**
+   * `getblock <hash> 0`: the whole serialized block (header, transactions with witnesses). Both
+   * bitcoind (verbosity 0) and bcoin 1.0.2 (its `verbose` flag takes 0 as false) answer raw hex.
+   * Only the shape is checked here: that the block is the one asked for is the caller's check
+   * (the scanner hashes its header and its transactions).
+   * @param hash the block hash, display order hex
+   * @returns the raw block, hex, at most {@link MAX_BLOCK_BYTES} bytes
+   * @throws GrowrError BACKEND_ERROR for an unknown block or an answer that is not hex of a plausible block; BACKEND_UNREACHABLE as {@link call}
+   */
+  async getBlock (hash: string): Promise<string> {
+    checkHash(hash, 'block hash')
+    const r = await this.call<unknown>('getblock', [hash, 0])
+    if (typeof r !== 'string' || r.length < 2 * 81 || r.length > 2 * MAX_BLOCK_BYTES || r.length % 2 !== 0 || !/^[0-9a-f]*$/.test(r)) {
+      throw this.#bad('getblock', 'something that is not a raw block')
+    }
+    return r
+  }
+
+  /**
+   * `getrawmempool`: the txids the node's mempool holds now.
+   * @returns txids, display order hex (unsorted, as the node lists them)
+   * @throws GrowrError BACKEND_ERROR when the answer is not a list of txids; BACKEND_UNREACHABLE as {@link call}
+   */
+  async getRawMempool (): Promise<string[]> {
+    const r = await this.call<unknown>('getrawmempool', [false])
+    if (!Array.isArray(r) || !r.every((x) => typeof x === 'string' && HASH_HEX.test(x))) throw this.#bad('getrawmempool', 'something that is not a list of txids')
+    return r as string[]
   }
 
   /**

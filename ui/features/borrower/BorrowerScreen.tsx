@@ -4,6 +4,7 @@ import { MyCredentialsCard, RequestCredentialCard } from './MyCredentials.tsx'
 import { DiscoverCard } from './Discover.tsx'
 import { MyLoansCard } from './MyLoans.tsx'
 import { PaymentsRecorded } from '../shared/PaymentsRecorded.tsx'
+import { PaymentsSettled } from '../shared/PaymentsSettled.tsx'
 
 export function BorrowerScreen () {
   const node = useNode()
@@ -13,6 +14,7 @@ export function BorrowerScreen () {
       <div className='page-head'><h1>Borrower</h1></div>
       <MyLoansCard books={books} me={node.data?.did ?? ''} />
       {books.filter((b) => b.role === 'borrower').map((b) => <PaymentsRecorded key={b.topic} book={b.topic} me={node.data?.did ?? ''} title={`Repayments you recorded in ${b.name}, not yet confirmed`} />)}
+      {books.filter((b) => b.role === 'borrower').map((b) => <PaymentsSettled key={'s' + b.topic} book={b.topic} me={node.data?.did ?? ''} title={`Your settled payments in ${b.name}`} testid='borrower-settled' />)}
       <DiscoverCard books={books} />
       <div className='grid-2'>
         <MyCredentialsCard />

@@ -13,23 +13,28 @@ import { useToast } from '../../components/Toast.tsx'
 import { usePerBook } from '../shared/per-book.ts'
 import { owed } from '../originator/Portfolio.tsx'
 import { ScheduleChart } from './ScheduleChart.tsx'
+import type { Project } from '../../../books/entities.ts'
+import { PayTo, PostAddress, usePosted } from '../shared/rails.tsx'
 
 export function MyLoansCard ({ books, me }: { books: BookInfo[]; me: string }) {
   const loans = usePerBook('loan.list', books)
   const payments = usePerBook('payment.list', books)
+  const projects = usePerBook('project.list', books)
+  const projectOf = new Map((projects.data ?? []).flatMap(({ items }) => items).map((p) => [p.projectId, p]))
   const mine = (loans.data ?? []).flatMap(({ book, items }) => items.filter((l) => l.borrower === me).map((loan) => ({ book, loan })))
   const pays = (payments.data ?? []).flatMap(({ items }) => items)
   return (
     <Card title='My loans' testid='my-loans'>
       <Alert error={loans.error} />
       {mine.length === 0 && <p className='muted'>No loans yet.</p>}
-      {mine.map(({ book, loan }) => <MyLoan key={loan.loanId} book={book} loan={loan} payments={pays.filter((p) => p.ref === loan.loanId)} />)}
+      {mine.map(({ book, loan }) => <MyLoan key={loan.loanId} book={book} loan={loan} project={projectOf.get(loan.projectId)} payments={pays.filter((p) => p.ref === loan.loanId)} />)}
     </Card>
   )
 }
 
-function MyLoan ({ book, loan, payments }: { book: BookInfo; loan: Loan; payments: Payment[] }) {
+function MyLoan ({ book, loan, project, payments }: { book: BookInfo; loan: Loan; project?: Project; payments: Payment[] }) {
   const toast = useToast()
+  const posted = usePosted(book.topic)
   const s = standing(loan, 0)
   const disbursement = payments.find((p) => p.kind === 'disbursement' && (p.status === 'recorded' || p.status === 'disputed'))
   const pending = payments.filter((p) => p.kind === 'repayment' && p.status === 'recorded')
@@ -64,13 +69,19 @@ function MyLoan ({ book, loan, payments }: { book: BookInfo; loan: Loan; payment
           {disbursement.status === 'recorded' && <ReasonButton label='Not received' placeholder='what you see on your account' busy={dispute.running} testid='dispute-disbursement' onSubmit={(r) => { dispute.run(disbursement, r) }} />}
         </div>
       )}
+      {loan.status === 'approved' && project?.rail && (
+        <PostAddress book={book.topic} project={project} posted={posted.data} kind='disbursement' refId={loan.loanId} amount={loan.amount - project.terms.disbursementFee} label='borrower' message={`disbursement of loan ${loan.loanId.slice(0, 8)}`} testid='post-disbursement-address' />
+      )}
       {loan.schedule.length > 0 && <ScheduleChart loan={loan} />}
       {loan.status === 'disbursed' && s.next && (
         <div className='row'>
           <span data-testid='next-instalment'>Next: instalment {s.next.n}, {formatMinor(s.nextDue, loan.currency)} due {s.next.dueDate}</span>
-          <Button variant='primary' busy={repay.running} disabled={pending.length > 0} testid='loan-repay' onClick={() => { repay.run() }}>Repay instalment</Button>
+          {!project?.rail && <Button variant='primary' busy={repay.running} disabled={pending.length > 0} testid='loan-repay' onClick={() => { repay.run() }}>Repay instalment</Button>}
           {pending.length > 0 && <span className='small muted' data-testid='repayment-pending'>{formatMinor(pending.reduce((a, p) => a + p.amount, 0), loan.currency)} waiting for the originator's confirmation</span>}
         </div>
+      )}
+      {loan.status === 'disbursed' && s.next && (
+        <PayTo project={project} posted={posted.data} kind='repayment' refId={loan.loanId} amount={Math.min(s.nextDue, owed(loan) - loan.pendingRepayment)} label={book.name} message={`instalment ${s.next.n} of loan ${loan.loanId.slice(0, 8)}`} testid='pay-repayment' />
       )}
       <Alert error={confirm.error || repay.error || dispute.error} testid='my-loan-error' />
     </div>

@@ -15,6 +15,8 @@ import { useToast } from '../../components/Toast.tsx'
 import { usePerBook } from '../shared/per-book.ts'
 import { PaymentsToConfirm } from '../shared/PaymentsToConfirm.tsx'
 import { PaymentsRecorded } from '../shared/PaymentsRecorded.tsx'
+import { PaymentsSettled } from '../shared/PaymentsSettled.tsx'
+import { PayTo, PostAddress, railWords, usePosted } from '../shared/rails.tsx'
 
 export function InvestorScreen () {
   const node = useNode()
@@ -28,6 +30,7 @@ export function InvestorScreen () {
       <Positions books={books} me={me} />
       {investorBooks.map((b) => <PaymentsRecorded key={'r' + b.topic} book={b.topic} me={me} title={`Fundings you paid in ${b.name}, not yet confirmed`} />)}
       {investorBooks.map((b) => <PaymentsToConfirm key={b.topic} book={b.topic} me={me} kinds={['distribution']} title={`Payouts to confirm in ${b.name}`} testid={'distributions-to-confirm'} />)}
+      {investorBooks.map((b) => <PaymentsSettled key={'s' + b.topic} book={b.topic} me={me} title={`Your settled payments in ${b.name}`} testid='investor-settled' />)}
     </div>
   )
 }
@@ -44,7 +47,7 @@ function OpenProjects ({ books }: { books: BookInfo[] }) {
         rowTestid={(r) => 'fund-' + r.project.projectId}
         empty='No active projects in the books you follow.'
         columns={[
-          { header: 'Project', cell: ({ book, project }) => <><strong>{project.terms.name}</strong><div className='small muted'>{book.name}</div></> },
+          { header: 'Project', cell: ({ book, project }) => <><strong>{project.terms.name}</strong><div className='small muted'>{book.name}{project.rail && <> · paid on {railWords(project)}</>}</div></> },
           { header: 'Confirmed funding', cell: ({ project: p }) => <Progress testid='funding-progress' value={p.confirmedFunding} max={p.terms.amount} label={`${formatMinor(p.confirmedFunding, p.terms.currency)} of ${formatMinor(p.terms.amount, p.terms.currency)}`} /> },
           { header: 'Committed', align: 'right', cell: ({ project: p }) => formatMinor(p.committed, p.terms.currency) },
           { header: '', cell: ({ book, project }) => <FundForm book={book} project={project} /> }
@@ -61,9 +64,11 @@ function FundForm ({ book, project }: { book: BookInfo; project: Project }) {
     const p = parseMajor(amount, project.terms.currency)
     if (!p.ok) throw new Error(p.error)
     const { id } = await send('funding.commit', { book: book.topic, project: project.projectId, amount: p.value })
+    setAmount('')
+    // on a rail the payment is proven to the originator's posted address (My positions shows it), never recorded by hand
+    if (project.rail) { toast(`Committed ${formatMinor(p.value, project.terms.currency)}: pay it to the address the originator posts`); return }
     // the commitment counts once its payment is recorded and the originator confirms receipt
     await send('payment.record', { book: book.topic, kind: 'funding', ref: id, reference: 'funding ' + project.terms.name })
-    setAmount('')
     toast(`Committed ${formatMinor(p.value, project.terms.currency)} and recorded the payment`)
   })
   if (book.role !== 'investor' || !book.writable) return <span className='small muted'>Needs an investor invite</span>
@@ -85,7 +90,10 @@ function Positions ({ books, me }: { books: BookInfo[]; me: string }) {
   const fundings = (fq.data ?? []).flatMap(({ items }) => items).filter((f) => f.investor === me)
   const bookOf = new Map((fq.data ?? []).flatMap(({ book, items }) => items.map((f) => [f.fundingId, book.topic] as const)))
   const shares = (dq.data ?? []).flatMap(({ items }) => items).filter((d) => d.investor === me).sort((a, b) => a.at - b.at)
-  const names = new Map((pq.data ?? []).flatMap(({ items }) => items).map((p) => [p.projectId, p.terms.name]))
+  const projects = new Map((pq.data ?? []).flatMap(({ items }) => items).map((p) => [p.projectId, p]))
+  const names = new Map([...projects.values()].map((p) => [p.projectId, p.terms.name]))
+  const bookNames = new Map((fq.data ?? []).map(({ book }) => [book.topic, book.name]))
+  const railed = fundings.filter((f) => projects.get(f.projectId)?.rail && (f.status === 'committed' || f.status === 'confirmed'))
   const currency = fundings[0]?.currency ?? shares[0]?.currency
   return (
     <Card title='My positions' testid='positions'>
@@ -104,8 +112,25 @@ function Positions ({ books, me }: { books: BookInfo[]; me: string }) {
           { header: '', cell: (f) => f.status === 'committed' && <WithdrawFunding funding={f} topic={bookOf.get(f.fundingId) as string} /> }
         ]}
       />
+      {railed.map((f) => <FundingRail key={f.fundingId} funding={f} topic={bookOf.get(f.fundingId) as string} bookName={bookNames.get(bookOf.get(f.fundingId) as string) ?? ''} project={projects.get(f.projectId) as Project} />)}
       {shares.length > 0 && currency && <SharesChart shares={shares} currency={currency} />}
     </Card>
+  )
+}
+
+/**
+ * A funding on a rail project: while committed, where to pay it (the originator's posted address
+ * or invoice, with the exact amount); once confirmed, the investor's own address for payouts.
+ */
+function FundingRail ({ funding, topic, bookName, project }: { funding: Funding; topic: string; bookName: string; project: Project }) {
+  const posted = usePosted(topic)
+  return (
+    <div className='stack' style={{ gap: 6 }} data-testid={'funding-rail-' + funding.fundingId}>
+      <strong className='small'>{project.terms.name}: your funding of {formatMinor(funding.amount, funding.currency)}</strong>
+      {funding.status === 'committed'
+        ? <PayTo project={project} posted={posted.data} kind='funding' refId={funding.fundingId} amount={funding.amount} label={bookName} message={`funding of ${project.terms.name}`} testid='pay-funding' />
+        : <PostAddress book={topic} project={project} posted={posted.data} kind='distribution' refId={funding.fundingId} label='investor' message={`payouts of ${project.terms.name}`} testid='post-distribution-address' />}
+    </div>
   )
 }
 

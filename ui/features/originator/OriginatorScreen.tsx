@@ -17,6 +17,8 @@ import { InviteCard } from './Invites.tsx'
 import { TrustCard } from './Trust.tsx'
 import { ApplicationsCard } from './Applications.tsx'
 import { DistributeCard, PortfolioCard } from './Portfolio.tsx'
+import { PaymentsSettled } from '../shared/PaymentsSettled.tsx'
+import { FundingAddressesCard } from './FundingAddresses.tsx'
 
 export function OriginatorScreen () {
   const node = useNode()
@@ -29,13 +31,13 @@ export function OriginatorScreen () {
         <BookPicker books={books} value={book} onChange={setBook} testid='originator-book' />
       </div>
       {book && node.data
-        ? <OriginatorBook key={book} book={book} me={node.data.did} />
+        ? <OriginatorBook key={book} book={book} bookName={books.find((b) => b.topic === book)?.name ?? ''} me={node.data.did} />
         : <Card><p className='muted'>You originate no book yet. Create one on the Network screen.</p></Card>}
     </div>
   )
 }
 
-function OriginatorBook ({ book, me }: { book: string; me: string }) {
+function OriginatorBook ({ book, bookName, me }: { book: string; bookName: string; me: string }) {
   const projects = useQuery(() => send('project.list', { book }), [book], ['book.changed'])
   const loans = useQuery(() => send('loan.list', { book }), [book], ['book.changed'])
   const applications = useQuery(() => send('loan.applications', { book }), [book], ['book.changed'])
@@ -46,10 +48,12 @@ function OriginatorBook ({ book, me }: { book: string; me: string }) {
       <ProjectsCard book={book} projects={projects} />
       <Alert error={loans.error || fundings.error || applications.error} />
       <ApplicationsCard book={book} applications={applications.data ?? []} projects={byId} />
-      <PortfolioCard book={book} loans={loans.data ?? []} projects={byId} />
+      <PortfolioCard book={book} bookName={bookName} loans={loans.data ?? []} projects={byId} />
+      <FundingAddressesCard book={book} bookName={bookName} fundings={fundings.data ?? []} projects={byId} />
       <PaymentsToConfirm book={book} me={me} kinds={['funding', 'repayment']} title='Payments received to confirm' />
       <PaymentsRecorded book={book} me={me} />
-      <DistributeCard book={book} fundings={fundings.data ?? []} />
+      <DistributeCard book={book} bookName={bookName} fundings={fundings.data ?? []} projects={byId} />
+      <PaymentsSettled book={book} title='Settled payments in this book' />
       <div className='grid-2'>
         <InviteCard book={book} />
         <TrustCard book={book} />

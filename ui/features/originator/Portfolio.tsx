@@ -10,13 +10,15 @@ import { useAction } from '../../lib/hooks.ts'
 import { standing } from '../../lib/dates.ts'
 import { Alert, Badge, Button, Card, Mono, ReasonButton, Table } from '../../components/index.ts'
 import { useToast } from '../../components/Toast.tsx'
+import { PayTo, PostAddress, usePosted, type Posted } from '../shared/rails.tsx'
 
 /** Principal and interest still owed on a loan, minor units. */
 export function owed (loan: Loan): number {
   return loan.schedule.reduce((s, i) => s + i.total - i.principalPaid - i.interestPaid, 0)
 }
 
-export function PortfolioCard ({ book, loans, projects }: { book: string; loans: Loan[]; projects: Map<string, Project> }) {
+export function PortfolioCard ({ book, bookName, loans, projects }: { book: string; bookName: string; loans: Loan[]; projects: Map<string, Project> }) {
+  const posted = usePosted(book)
   const rows = loans.filter((l) => ['approved', 'disbursed', 'repaid', 'defaulted', 'cancelled'].includes(l.status))
   return (
     <Card title='Loan portfolio' testid='portfolio'>
@@ -35,6 +37,9 @@ export function PortfolioCard ({ book, loans, projects }: { book: string; loans:
           { header: '', cell: (l) => <LoanActions book={book} loan={l} project={projects.get(l.projectId)} /> }
         ]}
       />
+      {rows.filter((l) => projects.get(l.projectId)?.rail && (l.status === 'approved' || l.status === 'disbursed')).map((l) => (
+        <LoanRail key={l.loanId} book={book} bookName={bookName} loan={l} project={projects.get(l.projectId)} posted={posted.data} />
+      ))}
     </Card>
   )
 }
@@ -46,6 +51,25 @@ function LoanStatus ({ loan, grace }: { loan: Loan; grace: number }) {
       <span><Badge testid='loan-status'>{loan.status}</Badge></span>
       {loan.status === 'approved' && loan.disbursementPaymentId && <span className='small muted'>disbursement recorded, waiting for the borrower's confirmation</span>}
       {s.daysOverdue > 0 && <span><Badge tone={s.defaultable ? 'bad' : 'warn'} testid='loan-overdue'>{`${s.daysOverdue} days overdue`}</Badge></span>}
+    </div>
+  )
+}
+
+/**
+ * A rail loan's payments as the originator sees them: the disbursement to pay to the borrower's
+ * posted address, and once disbursed, the originator's own repayment address to post.
+ */
+function LoanRail ({ book, bookName, loan, project, posted }: { book: string; bookName: string; loan: Loan; project?: Project; posted?: Posted }) {
+  const fee = project?.terms.disbursementFee ?? 0
+  return (
+    <div className='stack' style={{ gap: 6 }} data-testid={'loan-rail-' + loan.loanId}>
+      <strong className='small'>{project?.terms.name}: loan of {formatMinor(loan.amount, loan.currency)} to <Mono value={loan.borrower} keep={8} /></strong>
+      {loan.status === 'approved' && !loan.disbursementPaymentId && (
+        <PayTo project={project} posted={posted} kind='disbursement' refId={loan.loanId} amount={loan.amount - fee} label='borrower' message={`disbursement of loan ${loan.loanId.slice(0, 8)} (${bookName})`} testid='pay-disbursement' />
+      )}
+      {loan.status === 'disbursed' && (
+        <PostAddress book={book} project={project} posted={posted} kind='repayment' refId={loan.loanId} label={bookName} message={`repayment of loan ${loan.loanId.slice(0, 8)}`} testid='post-repayment-address' />
+      )}
     </div>
   )
 }
@@ -68,7 +92,7 @@ function LoanActions ({ book, loan, project }: { book: string; loan: Loan; proje
   const fee = project?.terms.disbursementFee ?? 0
   return (
     <div className='stack' style={{ gap: 4 }}>
-      {loan.status === 'approved' && !loan.disbursementPaymentId && (
+      {loan.status === 'approved' && !loan.disbursementPaymentId && !project?.rail && (
         <Button small variant='primary' busy={disburse.running} testid='loan-disburse' title={`Pays ${formatMinor(loan.amount - fee, loan.currency)} (principal less the fee)`} onClick={() => { disburse.run() }}>
           Record disbursement
         </Button>
@@ -81,8 +105,9 @@ function LoanActions ({ book, loan, project }: { book: string; loan: Loan; proje
 }
 
 /** What the book owes investors from confirmed repayments, and paying it out (`distribute`). */
-export function DistributeCard ({ book, fundings }: { book: string; fundings: Funding[] }) {
+export function DistributeCard ({ book, bookName, fundings, projects }: { book: string; bookName: string; fundings: Funding[]; projects: Map<string, Project> }) {
   const toast = useToast()
+  const posted = usePosted(book)
   const rows = fundings.filter((f) => f.entitled > f.distributed)
   const pay = useAction(async () => {
     const r = await send('distribute', { book })
@@ -103,6 +128,10 @@ export function DistributeCard ({ book, fundings }: { book: string; fundings: Fu
           { header: 'Owed', align: 'right', cell: (f) => formatMinor(f.entitled - f.distributed, f.currency) }
         ]}
       />
+      {rows.filter((f) => projects.get(f.projectId)?.rail).map((f) => (
+        <PayTo key={f.fundingId} project={projects.get(f.projectId)} posted={posted.data} kind='distribution' refId={f.fundingId} amount={f.entitled - f.distributed}
+          label='investor' message={`distribution for funding ${f.fundingId.slice(0, 8)} (${bookName})`} testid={'pay-distribution-' + f.fundingId} />
+      ))}
     </Card>
   )
 }

@@ -10,6 +10,8 @@ import { useAction, type Query } from '../../lib/hooks.ts'
 import { Alert, Badge, Button, Card, Progress, Table } from '../../components/index.ts'
 import { useToast } from '../../components/Toast.tsx'
 import { ProjectForm } from './ProjectForm.tsx'
+import { RailForm } from './RailForm.tsx'
+import { railWords } from '../shared/rails.tsx'
 
 /** The criteria of a project in words, one per line; hand-written rules by their names. */
 export function CriteriaText ({ project }: { project: Project }) {
@@ -40,7 +42,7 @@ export function ProjectsCard ({ book, projects }: { book: string; projects: Quer
           empty='No projects in this book yet.'
           columns={[
             { header: 'Project', cell: (p) => <><strong data-testid='project-name'>{p.terms.name}</strong><div className='small muted'>{formatMinor(p.terms.loanMinAmount, p.terms.currency)} – {formatMinor(p.terms.loanMaxAmount, p.terms.currency)}, {p.terms.loanMinDuration}–{p.terms.loanMaxDuration} months, {formatBps(p.terms.annualRateBps)} {p.terms.interestMethod}</div></> },
-            { header: 'Status', cell: (p) => <Badge testid='project-status'>{p.status}</Badge> },
+            { header: 'Status', cell: (p) => <><Badge testid='project-status'>{p.status}</Badge><div className='small muted' data-testid='project-rail'>{railWords(p)}</div></> },
             { header: 'Criteria', cell: (p) => <CriteriaText project={p} /> },
             { header: 'Funding', cell: (p) => <Progress value={p.confirmedFunding} max={p.terms.amount} label={`${formatMinor(p.confirmedFunding, p.terms.currency)} of ${formatMinor(p.terms.amount, p.terms.currency)}`} /> },
             { header: '', cell: (p) => <ProjectActions book={book} project={p} onEdit={() => setEditing(p)} /> }
@@ -66,6 +68,7 @@ function ProjectActions ({ book, project, onEdit }: { book: string; project: Pro
         {s === 'inactive' && <Button small variant='danger' busy={act.running} testid='project-close' onClick={() => { act.run('close') }}>Close</Button>}
         {(s === 'draft' || s === 'inactive') && <Button small testid='project-edit' onClick={onEdit}>Edit</Button>}
       </div>
+      {s === 'draft' && project.terms.currency === 'BTC' && !project.rail && <RailForm book={book} project={project} />}
       <Alert error={act.error} />
     </div>
   )

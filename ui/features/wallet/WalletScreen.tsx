@@ -3,12 +3,14 @@
  * to share with the organization's other devices as a watch-only wallet, and a receive address),
  * and the Rootstock address of a chain. The keys never leave the node: the core answers
  * `wallet.show` / `wallet.receive` with public keys and addresses, never the words or a private
- * key. No QR code: no QR library is installed.
+ * key. Each receive address comes with its BIP-21 URI (`bitcoin:<address>`, on regtest too) and
+ * that URI as a QR code drawn here (components/QrCode.tsx), for a phone wallet to scan.
  */
 import { useState } from 'react'
 import { send } from '../../lib/contract-client.ts'
 import { useQuery } from '../../lib/hooks.ts'
-import { Alert, Button, Card, CopyButton, Field, Mono, Select, Spinner } from '../../components/index.ts'
+import { Alert, Button, Card, CopyButton, Field, Mono, QrCode, Select, Spinner } from '../../components/index.ts'
+import { buildBip21 } from '../../../core/wallet/bip21.ts'
 import type { Api } from '../../../app/session.ts'
 
 type Network = NonNullable<Api['wallet.show']['args']['network']>
@@ -67,13 +69,7 @@ export function WalletScreen () {
           actions={<Button small variant='ghost' testid='wallet-next-address' onClick={() => setIndex((i) => i + 1)}>New address</Button>}
         >
           <Alert error={receive.error} testid='wallet-receive-error' />
-          {!receive.data ? <Spinner label='deriving' /> : (
-            <dl className='kv'>
-              <dt>Address</dt>
-              <dd><code className='mono' data-testid='wallet-address' data-value={receive.data.address}>{receive.data.address}</code> <CopyButton text={receive.data.address} testid='wallet-copy-address' /></dd>
-              <dt>Path</dt><dd><code className='mono' data-testid='wallet-address-path'>{receive.data.path}</code></dd>
-            </dl>
-          )}
+          {!receive.data ? <Spinner label='deriving' /> : <ReceiveAddress address={receive.data.address} path={receive.data.path} network={network} />}
         </Card>
         <Card title='Rootstock' subtitle="BIP-44, coin type 137; the address's checksum depends on the chain" testid='wallet-rootstock'>
           <Field label='Chain'>
@@ -92,6 +88,34 @@ export function WalletScreen () {
           )}
         </Card>
       </div>
+    </div>
+  )
+}
+
+/**
+ * One receive address with its BIP-21 URI and QR code. The core derived the address; it is still
+ * checked against the network before it is offered to a payer's wallet.
+ */
+function ReceiveAddress ({ address, path, network }: { address: string; path: string; network: Network }) {
+  let uri: string | null = null
+  let problem: string | null = null
+  try {
+    uri = buildBip21({ address }, { network })
+  } catch (err) {
+    problem = (err as Error).message
+  }
+  return (
+    <div className='pay-request' data-testid='wallet-receive-address'>
+      <dl className='kv pay-request-text'>
+        <dt>Address</dt>
+        <dd><code className='mono' data-testid='wallet-address' data-value={address}>{address}</code> <CopyButton text={address} testid='wallet-copy-address' /></dd>
+        <dt>Path</dt><dd><code className='mono' data-testid='wallet-address-path'>{path}</code></dd>
+        {uri && <>
+          <dt>Payment URI</dt>
+          <dd><code className='mono' data-testid='wallet-address-uri' data-value={uri}>{uri}</code> <CopyButton text={uri} label='Copy URI' testid='wallet-copy-uri' /></dd>
+        </>}
+      </dl>
+      {uri ? <QrCode text={uri} label={`QR code of ${uri}`} testid='wallet-address-qr' /> : <Alert testid='wallet-uri-error'>{problem}</Alert>}
     </div>
   )
 }
