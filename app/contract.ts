@@ -47,7 +47,8 @@ export interface Contract {
   'payment.dispute': { args: BookArg & { payment: string; reason: string }; result: Acted }
   'payment.cancel': { args: BookArg & { payment: string; reason?: string }; result: Acted }
   'clock.witness': { args: BookArg; result: { opId: string; status: 'accepted'; ts: number } }
-  'project.rail': { args: BookArg & { project: string; rail?: 'bitcoin' | 'lightning'; network: BitcoinNetwork; confirmations?: number }; result: Acted }
+  /** minWork: decimal, the least total work of a Bitcoin proof's block and following headers (required on mainnet) */
+  'project.rail': { args: BookArg & { project: string; rail?: 'bitcoin' | 'lightning'; network: BitcoinNetwork; confirmations?: number; minWork?: string }; result: Acted }
   /** without `address`, the payee's own wallet address for this record (core/wallet receiveIndexFor) */
   'payment.address': { args: BookArg & { kind: PaymentKind; ref: string; address?: string }; result: Acted & { address: string } }
   'payment.prove': { args: BookArg & { kind: PaymentKind; ref: string; amount?: number; proof: BitcoinProof | LightningProof }; result: Acted & { amount: number } }
@@ -239,7 +240,7 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
     async 'project.rail' (a) {
       const book = bookOf(a)
       await waitFor(book, 'projects', a.project, a.timeoutMs)
-      return await act(book, { type: 'project/rail', projectId: a.project, rail: a.rail ?? 'bitcoin', network: a.network, confirmations: a.confirmations }, a.project)
+      return await act(book, { type: 'project/rail', projectId: a.project, rail: a.rail ?? 'bitcoin', network: a.network, confirmations: a.confirmations, minWork: a.minWork }, a.project)
     },
     async 'payment.address' (a) {
       const book = bookOf(a)

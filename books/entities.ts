@@ -37,7 +37,12 @@ export interface Project {
  * or on Lightning (payments proven by the preimage of an invoice the payee posted). Either way a
  * payment is confirmed by its proof, not by the payee's word.
  */
-export type BitcoinRail = { rail: 'bitcoin'; network: BitcoinNetwork; confirmations: number } | { rail: 'lightning'; network: BitcoinNetwork }
+/**
+ * How a BTC project's money moves. Bitcoin: proofs need `confirmations` headers and, when set
+ * (always on mainnet), `minWork` (decimal): the least total work of the block and its following
+ * headers.
+ */
+export type BitcoinRail = { rail: 'bitcoin'; network: BitcoinNetwork; confirmations: number; minWork?: string } | { rail: 'lightning'; network: BitcoinNetwork }
 
 /** A BOLT 11 invoice a payee posted for one payment of one funding or loan. */
 export interface PostedInvoice { kind: PaymentKind; ref: string; invoice: string; paymentHash: string; amountMsat: string; payee: DidKey; nodeKey: string; at: number }

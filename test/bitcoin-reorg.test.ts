@@ -145,6 +145,24 @@ test('bitcoin reorg - a heavier branch without the proven block uncounts the fun
   await accepted(t, orig, [{ type: 'payment/reorg', paymentId: reproved, ancestors, branch: deeper.headers }])
   for (const b of books) await b.until(async () => (await b.view.get('payments', reproved))?.status === 'reorged', 20_000, 'reorged again')
 
+  // the least work a proof's headers carry: required on mainnet, where a header need only meet the target it names
+  const strict = orig.newId()
+  await accepted(t, orig, [{ type: 'project/create', projectId: strict, terms: terms(Date.now(), { currency: 'BTC', amount: 10_000_000, loanMinAmount: 100_000, loanMaxAmount: 5_000_000, disbursementFee: 1_000 }) }])
+  await rejected(t, orig, { type: 'project/rail', projectId: strict, rail: 'bitcoin', network: 'mainnet', confirmations: 6 }, /needs minWork/, 'a mainnet rail without the least work its proofs carry')
+  // a regtest header carries work 2 (2^256 / (powLimit + 1)): three headers carry 6
+  await accepted(t, orig, [{ type: 'project/rail', projectId: strict, rail: 'bitcoin', network: 'regtest', confirmations: 3, minWork: '7' }, { type: 'project/activate', projectId: strict }])
+  await investor.until(async () => (await investor.view.get('projects', strict))?.status === 'active', 20_000, 'strict project seen')
+  const strictFunding = investor.newId()
+  await accepted(t, investor, [{ type: 'funding/commit', fundingId: strictFunding, projectId: strict, amount: 1_000_000, currency: 'BTC' }])
+  await seen(orig, 'fundings', strictFunding)
+  await accepted(t, orig, [{ type: 'payment/address', kind: 'funding', ref: strictFunding, address: testKey(5).address }])
+  const coinbase2 = await chain.rpc<{ tx: Array<{ txid: string }> }>('getblock', [await chain.rpc<string>('getblockhash', [2]), true, true])
+  const strictTx = await broadcast(chain, signSpend(miner, { txid: coinbase2.tx[0].txid, vout: 0, amount: 5_000_000_000n }, [{ address: testKey(5).address, amount: 1_000_000n }, { address: miner.address, amount: 5_000_000_000n - 1_000_000n - 10_000n }]))
+  const light = await proveMined(chain, strictTx, 3)
+  await rejected(t, orig, { type: 'payment/prove', paymentId: orig.newId(), kind: 'funding', ref: strictFunding, amount: 1_000_000, currency: 'BTC', rail: 'bitcoin', proof: light.proof }, /less than the 7 required/, 'three regtest headers carry too little work for this book')
+  const fourth = await mine(chain, 1)
+  await accepted(t, orig, [{ type: 'payment/prove', paymentId: orig.newId(), kind: 'funding', ref: strictFunding, amount: 1_000_000, currency: 'BTC', rail: 'bitcoin', proof: { ...light.proof, headers: [...light.proof.headers, fourth.headers[0]] } }])
+
   const hashes = await converge(books)
   t.ok(hashes.every((h) => h === hashes[0]), 'all peers hold the same view')
 })

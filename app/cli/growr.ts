@@ -207,7 +207,8 @@ for (const action of ['activate', 'deactivate', 'close'] as const) {
 }
 project.command('rail').requiredOption('--book <topic>').requiredOption('--project <id>').addOption(new Option('--network <network>').choices(['mainnet', 'testnet', 'signet', 'regtest']).makeOptionMandatory())
   .addOption(new Option('--rail <rail>').choices(['bitcoin', 'lightning']).default('bitcoin'))
-  .option('--confirmations <n>', 'bitcoin: confirmations a payment proof must show', int, 6).description('a draft BTC project is paid on Bitcoin or Lightning: payments are proven, not recorded by hand')
+  .option('--confirmations <n>', 'bitcoin: confirmations a payment proof must show', int, 6)
+  .option('--min-work <decimal>', 'bitcoin: the least total work of a proof\'s block and following headers (required on mainnet; e.g. confirmations x a recent header\'s work / 4)').description('a draft BTC project is paid on Bitcoin or Lightning: payments are proven, not recorded by hand')
   .action(async (o: Contract['project.rail']['args']) => print(await run('project.rail', { ...o, confirmations: o.rail === 'lightning' ? undefined : o.confirmations }), acted('project rail set')))
 project.command('update').requiredOption('--book <topic>').requiredOption('--project <id>').requiredOption('--changes <file>', 'JSON object of terms to change')
   .action(async (o: { book: string; project: string; changes: string }) => print(await run('project.update', { book: o.book, project: o.project, changes: readJson(o.changes) as Partial<ProjectTerms> }), acted('project updated')))

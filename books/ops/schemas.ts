@@ -119,7 +119,7 @@ export const OP_SCHEMAS_V1: Record<string, object> = {
   'payment/dispute': op('payment/dispute', { paymentId: id, reason: text(1000) }, ['paymentId', 'reason']),
   'payment/cancel': op('payment/cancel', { paymentId: id, reason: text(1000) }, ['paymentId', 'reason']),
   'clock/witness': op('clock/witness', {}, []),
-  'project/rail': op('project/rail', { ...withProject, rail: { enum: ['bitcoin', 'lightning'] }, network: { enum: ['mainnet', 'testnet', 'signet', 'regtest'] }, confirmations: { type: 'integer', minimum: 1, maximum: 1000 } }, ['projectId', 'rail', 'network']),
+  'project/rail': op('project/rail', { ...withProject, rail: { enum: ['bitcoin', 'lightning'] }, network: { enum: ['mainnet', 'testnet', 'signet', 'regtest'] }, confirmations: { type: 'integer', minimum: 1, maximum: 1000 }, minWork: { type: 'string', pattern: '^[1-9][0-9]{0,77}$' } }, ['projectId', 'rail', 'network']),
   'lightning/node': op('lightning/node', { nodeKey: { type: 'string', pattern: '^0[23][0-9a-f]{64}$' } }, ['nodeKey']),
   'payment/invoice': op('payment/invoice', { kind: paymentKind, ref: id, invoice: { type: 'string', minLength: 20, maxLength: 4000, pattern: '^[a-zA-Z0-9]+$' } }, ['kind', 'ref', 'invoice']),
   'payment/address': op('payment/address', { kind: paymentKind, ref: id, address: { type: 'string', minLength: 14, maxLength: 90, pattern: '^[a-zA-Z0-9]+$' } }, ['kind', 'ref', 'address']),

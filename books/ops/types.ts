@@ -69,7 +69,7 @@ export type Op = OpBase & (
   | { type: 'payment/dispute'; paymentId: string; reason: string }
   | { type: 'payment/cancel'; paymentId: string; reason: string }
   | { type: 'clock/witness' }
-  | { type: 'project/rail'; projectId: string; rail: 'bitcoin' | 'lightning'; network: BitcoinNetwork; confirmations?: number }
+  | { type: 'project/rail'; projectId: string; rail: 'bitcoin' | 'lightning'; network: BitcoinNetwork; confirmations?: number; minWork?: string }
   | { type: 'payment/address'; kind: PaymentKind; ref: string; address: string }
   | { type: 'payment/prove'; paymentId: string; kind: PaymentKind; ref: string; amount: number; currency: string; rail: 'bitcoin'; proof: BitcoinProof }
   | { type: 'payment/prove'; paymentId: string; kind: PaymentKind; ref: string; amount: number; currency: string; rail: 'lightning'; proof: LightningProof }

@@ -85,7 +85,7 @@ async function spentBy (ctx: Parameters<Handler>[0], key: string): Promise<strin
 /** What a checked proof establishes: whom it pays, what it spends (each key proves one payment), what the payment record keeps. */
 interface Proven { payee: string; spent: string[]; reference: string; proof: NonNullable<Payment['proof']> }
 
-async function bitcoinProof (ctx: Parameters<Handler>[0], op: Of<'payment/prove'>, rail: { network: BitcoinNetwork; confirmations: number }): Promise<Proven | string> {
+async function bitcoinProof (ctx: Parameters<Handler>[0], op: Of<'payment/prove'>, rail: { network: BitcoinNetwork; confirmations: number; minWork?: string }): Promise<Proven | string> {
   const proof = op.proof as Partial<BitcoinProof & LightningProof>
   if (proof.rawTx === undefined || proof.txoutproof === undefined || proof.headers === undefined || proof.invoice !== undefined) return 'a bitcoin proof is a raw transaction, its txoutproof and the headers after its block'
   const posted = await ctx.get('addresses', `${op.kind}/${op.ref}`) as ReceivingAddress | null
@@ -95,7 +95,7 @@ async function bitcoinProof (ctx: Parameters<Handler>[0], op: Of<'payment/prove'
     rawTx: proof.rawTx,
     txoutproof: proof.txoutproof,
     headers: proof.headers,
-    expect: { address: posted.address, minAmountSats: BigInt(op.amount), minConfirmations: rail.confirmations }
+    expect: { address: posted.address, minAmountSats: BigInt(op.amount), minConfirmations: rail.confirmations, ...(rail.minWork !== undefined ? { minWork: BigInt(rail.minWork) } : {}) }
   })
   if (!checked.ok) return `payment proof refused: ${checked.reason}`
   const orphanedBy = await ctx.get('outpoints', `orphaned/${checked.blockHash}`)

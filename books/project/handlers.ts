@@ -37,7 +37,13 @@ export const projectRail: Handler = async (ctx) => {
   if (p.status !== 'draft') return `project is ${p.status}: its rail is set only while draft`
   if (p.terms.currency !== 'BTC') return `the ${op.rail} rail moves BTC (minor unit: the sat), not ${p.terms.currency}`
   if (op.rail === 'bitcoin' && op.confirmations === undefined) return 'the bitcoin rail needs the confirmations a proof must show'
-  const rail = op.rail === 'bitcoin' ? { rail: op.rail, network: op.network, confirmations: op.confirmations as number } : { rail: op.rail, network: op.network }
+  // a header need only meet the target it names itself: on mainnet six difficulty-1 headers cost a
+  // GPU minutes, so the book fixes the least work a proof's headers must carry together
+  if (op.rail === 'bitcoin' && op.network === 'mainnet' && op.minWork === undefined) return 'a mainnet bitcoin rail needs minWork: the least total work (decimal, 2^256/(target+1) per header) the block and its following headers must carry, or cheap low-difficulty headers would prove anything'
+  if (op.rail !== 'bitcoin' && op.minWork !== undefined) return 'minWork applies to the bitcoin rail only'
+  const rail = op.rail === 'bitcoin'
+    ? { rail: op.rail, network: op.network, confirmations: op.confirmations as number, ...(op.minWork !== undefined ? { minWork: op.minWork } : {}) }
+    : { rail: op.rail, network: op.network }
   ctx.put('projects', p.projectId, { ...p, rail, updatedAt: op.ts })
   return null
 }
