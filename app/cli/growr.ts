@@ -4,7 +4,7 @@
  * when none runs, opens the storage itself for the length of the command.
  * Amounts are integer minor units (cents, sats). `--json` prints machine-readable results.
  */
-import { verifyProof, type ProofOptions } from './proof.ts'
+import { checkProof, type ProofOptions } from './proof.ts'
 import { Command, Option, InvalidArgumentError } from 'commander'
 import fs from 'node:fs'
 import { GrowrNode } from '../../core/node.ts'
@@ -348,18 +348,28 @@ vc.command('issued').description('issuer: credentials you issued (no claims)')
   .action(async () => print(await run('vc.issued', {}), (r: Contract['vc.issued']['result']) => r.map((c) => `${c.id} ${c.type} to ${c.subject}${c.revoked ? ' REVOKED' : ''}`).join('\n') || 'none'))
 
 program.command('proof').description('payment proofs (offline)')
-  .command('verify').addOption(new Option('--rail <rail>').choices(['bitcoin', 'lightning']).makeOptionMandatory())
-  .addOption(new Option('--network <network>').choices(['mainnet', 'testnet', 'signet', 'regtest']).makeOptionMandatory())
-  .option('--tx <hex>', 'bitcoin: the raw transaction').option('--txoutproof <hex>', 'bitcoin: Bitcoin Core gettxoutproof output')
-  .option('--headers <hex,...>', 'bitcoin: the raw 80-byte headers after the proof\'s block, in order').option('--address <address>', 'bitcoin: the address that must be paid')
-  .option('--amount <sats>', 'bitcoin: at least this many sats').option('--confirmations <n>', 'bitcoin: at least this many (default 1)')
+  .command('verify').addOption(new Option('--rail <rail>').choices(['bitcoin', 'lightning', 'rootstock']).makeOptionMandatory())
+  .addOption(new Option('--network <network>', 'bitcoin, lightning: the network (required for them)').choices(['mainnet', 'testnet', 'signet', 'regtest']))
+  .option('--tx <hex>', 'bitcoin, rootstock: the raw transaction').option('--txoutproof <hex>', 'bitcoin: Bitcoin Core gettxoutproof output')
+  .option('--headers <hex,...>', 'bitcoin: the raw 80-byte headers after the proof\'s block, in order').option('--address <address>', 'bitcoin, rootstock: the address that must be paid')
+  .option('--amount <n>', 'bitcoin: at least this many sats; rootstock: wei, or token units with --token').option('--confirmations <n>', 'bitcoin: at least this many (default 1)')
   .option('--invoice <bolt11>', 'lightning: the invoice the payee posted').option('--preimage <hex>', 'lightning: the preimage the payer\'s wallet returned')
   .option('--payee <pubkey>', 'lightning: the payee\'s registered node key').option('--amount-msat <msat>', 'lightning: the amount due').option('--paid-at <time>', 'lightning: when it was paid (ISO 8601 or ms)')
+  .option('--chain-id <n>', 'rootstock: the EIP-155 chain id (30 mainnet, 31 testnet, 33 regtest)').option('--receipt <hex>', 'rootstock: the receipt as the receipt trie holds it (RLP)')
+  .option('--header <hex>', 'rootstock: the block header (RLP)').option('--tx-index <n>', 'rootstock: the transaction\'s index in the block')
+  .option('--tx-proof <hex,...>', 'rootstock: transactions-trie proof nodes, root first').option('--receipt-proof <hex,...>', 'rootstock: receipts-trie proof nodes, root first')
+  .option('--token <address>', 'rootstock: the ERC-20 contract (omit for native RBTC)').option('--block-hash <hash>', 'rootstock: the block the header must hash to')
   .description('check a payment proof with the code apply uses: exit 0 only if it holds, else print why')
-  .action((o: ProofOptions) => {
-    const r = verifyProof(o)
-    print(JSON.parse(JSON.stringify(r, (_k, v) => typeof v === 'bigint' ? v.toString() : v)), (x: { ok: boolean; reason?: string; txid?: string; amountSats?: string; confirmations?: number; paymentHash?: string; amountMsat?: string }) =>
-      !x.ok ? `proof refused: ${x.reason}` : x.txid ? `proof holds: tx ${x.txid} pays ${x.amountSats} sats, ${x.confirmations} confirmations` : `proof holds: payment ${x.paymentHash} of ${x.amountMsat} msat`)
+  .action(async (o: ProofOptions) => {
+    const r = await checkProof(o)
+    print(JSON.parse(JSON.stringify(r, (_k, v) => typeof v === 'bigint' ? v.toString() : v)), (x: { ok: boolean; reason?: string; txid?: string; amountSats?: string; confirmations?: number; paymentHash?: string; amountMsat?: string; txHash?: string; amount?: string; token?: string | null; from?: string; blockHash?: string }) =>
+      !x.ok
+        ? `proof refused: ${x.reason}`
+        : x.txid
+          ? `proof holds: tx ${x.txid} pays ${x.amountSats} sats, ${x.confirmations} confirmations`
+          : x.txHash
+            ? `proof holds: tx ${x.txHash} from ${x.from} pays ${x.amount} ${x.token ? `units of token ${x.token}` : 'wei'} in block ${x.blockHash} (not a proof of finality)`
+            : `proof holds: payment ${x.paymentHash} of ${x.amountMsat} msat`)
     if (!r.ok) process.exitCode = 1
   })
 

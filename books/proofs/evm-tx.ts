@@ -50,7 +50,7 @@ export function bytesToHexPlain (bytes: Uint8Array): string {
   return s
 }
 
-/** Bytes equality in constant structure (not constant time: nothing here is secret). */
+/** Bytes equality (not constant time: nothing compared here is secret). */
 export function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false

@@ -26,6 +26,10 @@
  *   a Unitrie verifier in its place; the header fields 4 and 5, the transaction format and the
  *   signature rules are the same.
  *
+ * - **Honest tokens.** An ERC-20 payment is read from the Transfer logs the named token contract
+ *   emitted; the contract is the book's choice and is trusted to log only real transfers (EIP-20).
+ *   Logs of any other contract in the same transaction are ignored.
+ *
  * Async only because @ethereumjs/mpt's proof API is; it does no I/O. Pure: no clock, no
  * randomness. Never throws: every failure is `{ ok: false, reason }` in plain words.
  */
