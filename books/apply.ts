@@ -64,6 +64,7 @@ export const AUTHORIZED: Record<OpType, Array<Role | 'creator'>> = {
   'payment/cancel': ['originator', 'borrower', 'investor'],
   'clock/witness': ['borrower', 'investor'],
   'project/rail': ['originator'],
+  'project/rail-rootstock': ['originator'],
   'payment/address': ['originator', 'borrower', 'investor'],
   'payment/prove': ['originator', 'borrower', 'investor'],
   'payment/reorg': ['originator', 'borrower', 'investor'],

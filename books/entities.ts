@@ -29,7 +29,7 @@ export interface Project {
   /** fundings whose payment is confirmed, in confirmation order (the pro-rata base) */
   fundingIds: string[]
   /** how money moves: null for the manual rail (payer records, payee confirms) */
-  rail: BitcoinRail | null
+  rail: ProjectRail | null
 }
 
 /**
@@ -43,6 +43,20 @@ export interface Project {
  * headers.
  */
 export type BitcoinRail = { rail: 'bitcoin'; network: BitcoinNetwork; confirmations: number; minWork?: string } | { rail: 'lightning'; network: BitcoinNetwork }
+
+/**
+ * How a Rootstock project's money moves: native RBTC (`token` null) or an ERC-20 token, on chain
+ * `chainId` (30 mainnet, 31 testnet, 33 a local dev chain). One minor unit of the project's
+ * currency is 10^unitExponent base units on chain (wei, or the token's smallest unit): RBTC with
+ * exponent 10 counts in units of 10^-8 RBTC, like sats, so book amounts stay exact safe integers
+ * while the chain compares exact bigints. `confirmations` is how deep the payee's node waits
+ * before it confirms: Rootstock's merge-mined work is not checked in the book, so a proof alone
+ * never confirms a payment there (books/payment/rail-handlers.ts).
+ */
+export interface RootstockRail { rail: 'rootstock'; chainId: number; token: string | null; unitExponent: number; confirmations: number }
+
+/** A project's rail. */
+export type ProjectRail = BitcoinRail | RootstockRail
 
 /** A BOLT 11 invoice a payee posted for one payment of one funding or loan. */
 export interface PostedInvoice { kind: PaymentKind; ref: string; invoice: string; paymentHash: string; amountMsat: string; payee: DidKey; nodeKey: string; at: number }
@@ -120,7 +134,7 @@ export interface Payment {
   ref: string
   amount: number
   currency: string
-  rail: 'manual' | 'bitcoin' | 'lightning'
+  rail: 'manual' | 'bitcoin' | 'lightning' | 'rootstock'
   reference: string
   payer: DidKey
   payee: DidKey
@@ -136,11 +150,14 @@ export interface Payment {
    * before it (display-order hex), and the work of the block and its following headers (decimal)
    * that a conflicting branch must outweigh
    */
-  proof?: BitcoinPaymentRecord | { paymentHash: string; invoice: string } | null
+  proof?: BitcoinPaymentRecord | RootstockPaymentRecord | { paymentHash: string; invoice: string } | null
 }
 
 /** What the book keeps of a Bitcoin payment proof. */
 export interface BitcoinPaymentRecord { txid: string; vouts: number[]; blockHash: string; prevHash: string; work: string; confirmations: number }
+
+/** What the book keeps of a Rootstock payment proof: the transaction, its block, the payer the signature names, what reached the payee (base units, decimal). */
+export interface RootstockPaymentRecord { txHash: string; blockHash: string; blockNumber: number; chainId: number; from: string; token: string | null; amount: string }
 
 /** An investor's pro-rata share of one confirmed repayment. */
 export interface Distribution {

@@ -2,7 +2,7 @@
 import type { Handler } from './apply.ts'
 import type { OpType } from './ops/types.ts'
 import { bookCreate, deviceAdd, memberAdd, memberRemove } from './book/handlers.ts'
-import { projectCreate, projectRail, projectTransition, projectUpdate } from './project/handlers.ts'
+import { projectCreate, projectRail, projectRailRootstock, projectTransition, projectUpdate } from './project/handlers.ts'
 import { fundingCancel, fundingCommit } from './funding/handlers.ts'
 import { loanApply, loanDecide, loanWithdraw } from './loan/handlers.ts'
 import { paymentCancel, paymentConfirm, paymentDispute, paymentRecord } from './payment/handlers.ts'
@@ -34,6 +34,7 @@ export const HANDLERS: Record<OpType, Handler> = {
   'payment/cancel': paymentCancel,
   'clock/witness': clockWitness,
   'project/rail': projectRail,
+  'project/rail-rootstock': projectRailRootstock,
   'payment/address': paymentAddress,
   'payment/prove': paymentProve,
   'payment/reorg': paymentReorg,

@@ -16,6 +16,7 @@
  *   addresses/lightning/<did>  a member's Lightning node key   addresses/invoice/<paymentHash>  PostedInvoice
  *   outpoints/<txid>:<vout>   paymentId proven by that output (an output backs one payment only)
  *   outpoints/ln:<paymentHash>  paymentId proven by that preimage
+ *   outpoints/rsk:<txHash>[:<logIndex>]  paymentId proven by that Rootstock transaction (native) or Transfer log (token)
  *   outpoints/orphaned/<blockHash>  the work (decimal) of the branch that reorganised that block out
  */
 import Hyperbee from 'hyperbee'

@@ -120,6 +120,14 @@ export const OP_SCHEMAS_V1: Record<string, object> = {
   'payment/cancel': op('payment/cancel', { paymentId: id, reason: text(1000) }, ['paymentId', 'reason']),
   'clock/witness': op('clock/witness', {}, []),
   'project/rail': op('project/rail', { ...withProject, rail: { enum: ['bitcoin', 'lightning'] }, network: { enum: ['mainnet', 'testnet', 'signet', 'regtest'] }, confirmations: { type: 'integer', minimum: 1, maximum: 1000 }, minWork: { type: 'string', pattern: '^[1-9][0-9]{0,77}$' } }, ['projectId', 'rail', 'network']),
+  // token: the ERC-20 contract, or null for native RBTC; one unit of the project's currency is 10^unitExponent wei or token base units
+  'project/rail-rootstock': op('project/rail-rootstock', {
+    ...withProject,
+    chainId: { type: 'integer', minimum: 1, maximum: 4294967295 },
+    token: { anyOf: [{ type: 'null' }, { type: 'string', pattern: '^0x[0-9a-fA-F]{40}$' }] },
+    unitExponent: { type: 'integer', minimum: 0, maximum: 36 },
+    confirmations: { type: 'integer', minimum: 1, maximum: 1000 }
+  }, ['projectId', 'chainId', 'token', 'unitExponent', 'confirmations']),
   'lightning/node': op('lightning/node', { nodeKey: { type: 'string', pattern: '^0[23][0-9a-f]{64}$' } }, ['nodeKey']),
   'payment/invoice': op('payment/invoice', { kind: paymentKind, ref: id, invoice: { type: 'string', minLength: 20, maxLength: 4000, pattern: '^[a-zA-Z0-9]+$' } }, ['kind', 'ref', 'invoice']),
   'payment/address': op('payment/address', { kind: paymentKind, ref: id, address: { type: 'string', minLength: 14, maxLength: 90, pattern: '^[a-zA-Z0-9]+$' } }, ['kind', 'ref', 'address']),
@@ -128,8 +136,8 @@ export const OP_SCHEMAS_V1: Record<string, object> = {
     kind: paymentKind,
     ref: id,
     amount: positiveMinor,
-    currency: { const: 'BTC' },
-    rail: { enum: ['bitcoin', 'lightning'] },
+    currency,
+    rail: { enum: ['bitcoin', 'lightning', 'rootstock'] },
     // which fields a proof needs depends on the rail; the handler checks that
     proof: {
       type: 'object',
@@ -139,7 +147,13 @@ export const OP_SCHEMAS_V1: Record<string, object> = {
         // apply's work is bounded: a proof carries at most 100 headers (an op is at most 64 KiB anyway)
         headers: { type: 'array', maxItems: 100, items: { type: 'string', pattern: '^[0-9a-f]{160}$' } },
         invoice: { type: 'string', minLength: 20, maxLength: 4000, pattern: '^[a-zA-Z0-9]+$' },
-        preimage: { type: 'string', pattern: '^[0-9a-f]{64}$' }
+        preimage: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+        // rootstock (rawTx above): receipt and header RLP, the index, and the two trie proofs (at most 16 nodes of 4 KiB)
+        receipt: { type: 'string', pattern: '^([0-9a-f]{2})+$', maxLength: 16000 },
+        header: { type: 'string', pattern: '^([0-9a-f]{2})+$', maxLength: 4000 },
+        txIndex: { type: 'integer', minimum: 0, maximum: 100000 },
+        txProof: { type: 'array', maxItems: 16, items: { type: 'string', pattern: '^([0-9a-f]{2})+$', maxLength: 8192 } },
+        receiptProof: { type: 'array', maxItems: 16, items: { type: 'string', pattern: '^([0-9a-f]{2})+$', maxLength: 8192 } }
       },
       additionalProperties: false
     }

@@ -18,6 +18,13 @@ export type BitcoinNetwork = 'mainnet' | 'testnet' | 'signet' | 'regtest'
 /** What a payer hands in to prove a Bitcoin payment: raw tx, Bitcoin Core `gettxoutproof`, the headers after its block; all hex. */
 export interface BitcoinProof { rawTx: string; txoutproof: string; headers: string[] }
 
+/**
+ * What a payer or payee hands in to prove a Rootstock payment (books/proofs/rootstock-receipt.ts):
+ * the raw signed transaction, its receipt (RLP), the block header (RLP), the transaction's index
+ * and the transactions- and receipts-trie proof nodes at rlp(index); all hex.
+ */
+export interface RootstockProof { rawTx: string; receipt: string; header: string; txIndex: number; txProof: string[]; receiptProof: string[] }
+
 /** What a payer hands in to prove a Lightning payment: the invoice the payee posted and the preimage its wallet returned (hex). */
 export interface LightningProof { invoice: string; preimage: string }
 export type PaymentKind = 'funding' | 'disbursement' | 'repayment' | 'distribution'
@@ -70,9 +77,11 @@ export type Op = OpBase & (
   | { type: 'payment/cancel'; paymentId: string; reason: string }
   | { type: 'clock/witness' }
   | { type: 'project/rail'; projectId: string; rail: 'bitcoin' | 'lightning'; network: BitcoinNetwork; confirmations?: number; minWork?: string }
+  | { type: 'project/rail-rootstock'; projectId: string; chainId: number; token: string | null; unitExponent: number; confirmations: number }
   | { type: 'payment/address'; kind: PaymentKind; ref: string; address: string }
   | { type: 'payment/prove'; paymentId: string; kind: PaymentKind; ref: string; amount: number; currency: string; rail: 'bitcoin'; proof: BitcoinProof }
   | { type: 'payment/prove'; paymentId: string; kind: PaymentKind; ref: string; amount: number; currency: string; rail: 'lightning'; proof: LightningProof }
+  | { type: 'payment/prove'; paymentId: string; kind: PaymentKind; ref: string; amount: number; currency: string; rail: 'rootstock'; proof: RootstockProof }
   | { type: 'payment/reorg'; paymentId: string; ancestors: string[]; branch: string[] }
   | { type: 'lightning/node'; nodeKey: string }
   | { type: 'payment/invoice'; kind: PaymentKind; ref: string; invoice: string }

@@ -17,9 +17,11 @@
  * mined again on the new chain, usually is).
  */
 import type { Handler } from '../apply.ts'
-import type { BitcoinPaymentRecord, Payment, PostedInvoice, ReceivingAddress } from '../entities.ts'
-import type { BitcoinNetwork, BitcoinProof, LightningProof } from '../ops/types.ts'
+import type { BitcoinPaymentRecord, Payment, PostedInvoice, ProjectRail, ReceivingAddress, RootstockRail } from '../entities.ts'
+import type { BitcoinNetwork, BitcoinProof, LightningProof, RootstockProof } from '../ops/types.ts'
 import { verifyBitcoinPayment, addressToScript, checkReorganisation } from '../proofs/bitcoin-spv.ts'
+import { verifyRootstockPayment, checksumChainId } from '../proofs/rootstock-receipt.ts'
+import { checkChecksumAddress } from '../../core/wallet/bip44-rootstock.ts'
 import { decodeBolt11 } from '../proofs/bolt11.ts'
 import { checkLightningPayment } from '../proofs/lightning.ts'
 import { recordPayment } from './machine.ts'
@@ -34,8 +36,8 @@ export const paymentAddress: Handler = async (ctx) => {
   if (!project.rail) return 'this project\'s payments are manual: there is no address to post'
   const payee = await payeeOf(ctx, op.kind, op.ref)
   if (payee !== op.signer) return `only the payee of this ${op.kind} posts where it is paid`
-  const valid = addressToScript(op.address, project.rail.network)
-  if (!valid.ok) return `not a receiving address on ${project.rail.network}: ${valid.reason}`
+  const valid = checkAddress(op.address, project.rail)
+  if (valid) return valid
   const key = `${op.kind}/${op.ref}`
   if (await ctx.get('addresses', key) !== null) return `the ${op.kind} address of ${op.ref} is already posted: an address never changes once payers may have used it`
   const used = await ctx.get('addresses', `used/${op.address}`)
@@ -54,7 +56,7 @@ export const paymentProve: Handler = async (ctx) => {
   const rail = project.rail
   if (!rail) return 'this project\'s payments are manual: record and confirm them'
   if (op.rail !== rail.rail) return `this project's payments move on ${rail.rail}, not ${op.rail}`
-  const proven = rail.rail === 'bitcoin' ? await bitcoinProof(ctx, op, rail) : await lightningProof(ctx, op, rail.network)
+  const proven = rail.rail === 'bitcoin' ? await bitcoinProof(ctx, op, rail) : rail.rail === 'rootstock' ? await rootstockProof(ctx, op, rail) : await lightningProof(ctx, op, rail.network)
   if (typeof proven === 'string') return proven
   const originator = ctx.meta?.originator
   if (!originator) return 'book not created yet'
@@ -66,12 +68,29 @@ export const paymentProve: Handler = async (ctx) => {
   if (payee.did !== proven.payee) return 'the proof pays someone other than this payment\'s payee'
   const recorded = recordPayment(null, { paymentId: op.paymentId, kind: op.kind, ref: op.ref, amount: op.amount, currency: op.currency, rail: 'manual', reference: proven.reference }, payer, payee.did, op.ts)
   if (!recorded.ok) return recorded.reason
-  const payment: Payment = { ...recorded.value, rail: rail.rail, status: 'confirmed', confirmedAt: op.ts, proof: proven.proof }
-  const reason = await settle(ctx, payment, op.ts)
-  if (reason) return reason
+  // Rootstock's merge-mined work is not checked here: a proof there is the payer's evidence, and
+  // only the payee's signature (its own proof, or payment/confirm) confirms the payment
+  const awaitsPayee = rail.rail === 'rootstock' && op.signer !== payee.did
+  const payment: Payment = awaitsPayee
+    ? { ...recorded.value, rail: rail.rail, proof: proven.proof }
+    : { ...recorded.value, rail: rail.rail, status: 'confirmed', confirmedAt: op.ts, proof: proven.proof }
+  if (!awaitsPayee) {
+    const reason = await settle(ctx, payment, op.ts)
+    if (reason) return reason
+  }
   for (const key of proven.spent) ctx.put('outpoints', key, op.paymentId)
   ctx.put('payments', op.paymentId, payment)
   return null
+}
+
+/** @returns null when `address` is a receiving address of the rail's chain, else why not */
+function checkAddress (address: string, rail: ProjectRail): string | null {
+  if (rail.rail === 'rootstock') {
+    const c = checkChecksumAddress(address, checksumChainId(rail.chainId))
+    return c.ok ? null : `not a receiving address on Rootstock chain ${rail.chainId}: ${c.reason}`
+  }
+  const valid = addressToScript(address, rail.network)
+  return valid.ok ? null : `not a receiving address on ${rail.network}: ${valid.reason}`
 }
 
 /** @returns the payment an output (or preimage) proves, or null when none does: a reorganised-out payment proves nothing */
@@ -107,6 +126,27 @@ async function bitcoinProof (ctx: Parameters<Handler>[0], op: Of<'payment/prove'
   }
   const record: BitcoinPaymentRecord = { txid: checked.txid, vouts: checked.vouts, blockHash: checked.blockHash, prevHash: checked.prevHash, work: checked.work.toString(), confirmations: checked.confirmations }
   return { payee: posted.payee, spent, reference: checked.txid, proof: record }
+}
+
+async function rootstockProof (ctx: Parameters<Handler>[0], op: Of<'payment/prove'>, rail: RootstockRail): Promise<Proven | string> {
+  const proof = op.proof as Partial<RootstockProof & BitcoinProof & LightningProof>
+  if (proof.rawTx === undefined || proof.receipt === undefined || proof.header === undefined || proof.txIndex === undefined || proof.txProof === undefined || proof.receiptProof === undefined ||
+    proof.txoutproof !== undefined || proof.invoice !== undefined) return 'a rootstock proof is a raw transaction, its receipt, the block header, its index and the two trie proofs'
+  const posted = await ctx.get('addresses', `${op.kind}/${op.ref}`) as ReceivingAddress | null
+  if (!posted) return `the payee has not posted a ${op.kind} address for ${op.ref}: nothing can be proven paid to it`
+  const minAmount = BigInt(op.amount) * 10n ** BigInt(rail.unitExponent)
+  const checked = await verifyRootstockPayment({
+    rawTx: proof.rawTx, receipt: proof.receipt, header: proof.header, txIndex: proof.txIndex, txProof: proof.txProof, receiptProof: proof.receiptProof,
+    expect: { chainId: rail.chainId, to: posted.address, minAmount, token: rail.token }
+  })
+  if (!checked.ok) return `payment proof refused: ${checked.reason}`
+  // a native payment is the whole transaction; a token payment is its Transfer logs to the payee
+  const spent = checked.token === null ? [`rsk:${checked.txHash}`] : checked.logIndexes.map((i) => `rsk:${checked.txHash}:${i}`)
+  for (const key of spent) {
+    const by = await spentBy(ctx, key)
+    if (by !== null) return `transaction ${checked.txHash} already proves payment ${by}`
+  }
+  return { payee: posted.payee, spent, reference: checked.txHash, proof: { txHash: checked.txHash, blockHash: checked.blockHash, blockNumber: checked.blockNumber, chainId: checked.chainId, from: checked.from, token: checked.token, amount: checked.amount.toString() } }
 }
 
 async function lightningProof (ctx: Parameters<Handler>[0], op: Of<'payment/prove'>, network: BitcoinNetwork): Promise<Proven | string> {

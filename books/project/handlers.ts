@@ -48,6 +48,22 @@ export const projectRail: Handler = async (ctx) => {
   return null
 }
 
+/**
+ * Names Rootstock as the project's rail: native RBTC (currency RBTC) or an ERC-20 token (any
+ * currency code but BTC, the token's symbol), one minor unit being 10^unitExponent base units on
+ * chain. Only while draft.
+ */
+export const projectRailRootstock: Handler = async (ctx) => {
+  const op = ctx.op as Of<'project/rail-rootstock'>
+  const p = await ctx.get('projects', op.projectId)
+  if (!p) return `no project ${op.projectId}`
+  if (p.status !== 'draft') return `project is ${p.status}: its rail is set only while draft`
+  if (op.token === null && p.terms.currency !== 'RBTC') return `native Rootstock payments move RBTC, not ${p.terms.currency}`
+  if (op.token !== null && (p.terms.currency === 'RBTC' || p.terms.currency === 'BTC')) return `a token project counts in the token's own code, not ${p.terms.currency}`
+  ctx.put('projects', p.projectId, { ...p, rail: { rail: 'rootstock', chainId: op.chainId, token: op.token === null ? null : op.token.toLowerCase(), unitExponent: op.unitExponent, confirmations: op.confirmations }, updatedAt: op.ts })
+  return null
+}
+
 export const projectTransition: Handler = async (ctx) => {
   const op = ctx.op as Of<'project/activate' | 'project/deactivate' | 'project/close'>
   const p = await ctx.get('projects', op.projectId)

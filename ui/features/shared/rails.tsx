@@ -30,6 +30,7 @@ export function usePosted (book: string): Query<Posted> {
 export function railWords (project: Project | undefined): string {
   const r = project?.rail
   if (!r) return 'manual'
+  if (r.rail === 'rootstock') return `Rootstock chain ${r.chainId}, ${r.token === null ? 'RBTC' : `token ${r.token}`}, confirmed by the payee`
   return r.rail === 'bitcoin' ? `Bitcoin ${r.network}, ${r.confirmations} confirmation${r.confirmations === 1 ? '' : 's'}` : `Lightning ${r.network}`
 }
 
@@ -47,6 +48,19 @@ export function PayTo ({ project, posted, kind, refId, amount, label, message, t
   if (!rail || !posted) return null
   if (!Number.isSafeInteger(amount) || amount <= 0) return null
   const sats = BigInt(amount)
+  if (rail.rail === 'rootstock') {
+    const to = posted.addresses.find((a) => a.kind === kind && a.ref === refId)
+    if (!to) return <p className='small muted' data-testid={testid + '-waiting'}>Paid on {railWords(project)}: waiting for the payee to post a receiving address.</p>
+    if (!/^0x[0-9a-fA-F]{40}$/.test(to.address)) return <Alert testid={testid + '-error'}>The posted address is not a Rootstock address.</Alert>
+    // EIP-681 payment request: the exact amount in base units (wei or the token's), never a float
+    const units = sats * 10n ** BigInt(rail.unitExponent)
+    const uri = rail.token === null ? `ethereum:${to.address}@${rail.chainId}?value=${units}` : `ethereum:${rail.token}@${rail.chainId}/transfer?address=${to.address}&uint256=${units}`
+    return (
+      <PayRequest heading={<>Pay <strong data-testid={testid + '-amount'}>{String(amount)} {project?.terms.currency}</strong> ({String(units)} base units) to</>} target={to.address} uri={uri} qrLabel={`QR code: pay ${to.address}`} testid={testid}>
+        <span className='small muted'>Rootstock chain {rail.chainId}; the payee confirms once it sees {rail.confirmations} confirmation{rail.confirmations === 1 ? '' : 's'}.</span>
+      </PayRequest>
+    )
+  }
   if (rail.rail === 'bitcoin') {
     const to = posted.addresses.find((a) => a.kind === kind && a.ref === refId)
     if (!to) return <p className='small muted' data-testid={testid + '-waiting'}>Paid on {railWords(project)}: waiting for the payee to post a receiving address.</p>
@@ -129,6 +143,14 @@ export function PaymentProof ({ payment }: { payment: Payment }) {
         <span><Badge tone='good' testid='payment-proven'>proven on-chain</Badge> <span className='small muted'>Bitcoin</span></span>
         <span className='small'>tx <Mono value={proof.txid} keep={8} testid='payment-txid' />{proof.vouts.length > 0 && <span className='muted'> output{proof.vouts.length > 1 ? 's' : ''} {proof.vouts.join(', ')}</span>}</span>
         <span className='small' data-testid='payment-confirmations' data-value={proof.confirmations}>{proof.confirmations} confirmation{proof.confirmations === 1 ? '' : 's'} in the proof</span>
+      </span>
+    )
+  }
+  if (proof && 'txHash' in proof) {
+    return (
+      <span className='stack' style={{ gap: 2 }} data-testid='payment-proof' data-rail={payment.rail}>
+        <span><Badge tone={payment.status === 'confirmed' ? 'good' : 'info'} testid='payment-proven'>{payment.status === 'confirmed' ? 'receipt proven, confirmed by payee' : `receipt proven, ${payment.status}`}</Badge> <span className='small muted'>Rootstock {proof.chainId}</span></span>
+        <span className='small'>tx <Mono value={proof.txHash} keep={8} testid='payment-txid' /> <span className='muted'>block {proof.blockNumber}</span></span>
       </span>
     )
   }
