@@ -33,3 +33,4 @@ declare module 'brittle' {
   export default test
 }
 declare module '#text-encoding' {}
+declare module '#fetch' {}

@@ -13,13 +13,13 @@
  * No message ever carries the password or api key: they are kept in a private field and scrubbed
  * from anything a node or the HTTP stack echoes back.
  *
- * Runtime: uses the global `fetch` of Node 20+. Bare 1.31 has neither `fetch` nor
- * `AbortController` (checked with `bare -e`); under Bare pass a fetch (e.g. from `bare-fetch`,
- * not installed in this project yet) as `options.fetch`. The timeout does not rely on
+ * Runtime: the global `fetch` of Node 20+; under Bare, bare-fetch's, installed by the `#fetch`
+ * import (Bare 1.31 has neither `fetch` nor `AbortController`); a test may pass `options.fetch`. The timeout does not rely on
  * AbortController: it races a timer and aborts the request too when AbortController exists.
  * No `node:` imports: the module loads under Bare.
  */
 import '../../runtime/text-encoding.ts' // Bare has no TextEncoder global; Node: nothing
+import '../../runtime/fetch.ts' // Bare has no fetch global; Node: nothing
 import { GrowrError } from '../../errors.ts'
 
 /** The subset of WHATWG fetch this client uses; Node's global fetch and bare-fetch fit it. */
@@ -128,9 +128,8 @@ export class BitcoinRpc {
     let username = options.username ?? decodeURIComponent(parsed.username)
     let password = options.password ?? decodeURIComponent(parsed.password)
     if (apiKey !== undefined) { username = 'x'; password = apiKey }
-    parsed.username = ''
-    parsed.password = ''
-    this.url = parsed.toString()
+    // built by hand: clearing URL credentials prints `http://:@host/` under Bare's URL
+    this.url = `${parsed.protocol}//${parsed.host}${parsed.pathname}${parsed.search}`
     this.timeoutMs = timeoutMs
     this.#auth = username !== '' || password !== '' ? 'Basic ' + base64Utf8(`${username}:${password}`) : null
     this.#secrets = [password, apiKey ?? ''].filter((s) => s.length >= 4) // shorter ones would mangle every message and protect nothing

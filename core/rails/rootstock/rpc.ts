@@ -17,6 +17,7 @@
  * No `node:` imports: the module loads under Bare.
  */
 import '../../runtime/text-encoding.ts' // Bare has no TextEncoder global; Node: nothing
+import '../../runtime/fetch.ts' // Bare has no fetch global; Node: nothing
 import { GrowrError } from '../../errors.ts'
 
 /** The subset of WHATWG fetch this client uses; Node's global fetch and bare-fetch fit it. */
