@@ -10,7 +10,9 @@ import type { GrowrNode } from '../core/node.ts'
 import type { Book } from '../books/book.ts'
 import type { AuditEntry, Distribution, Funding, Loan, Member, Payment, PostedInvoice, Project, ReceivingAddress } from '../books/entities.ts'
 import type { BookSummary, Records, Sub } from '../books/view.ts'
-import type { BitcoinNetwork, BitcoinProof, LightningProof, OpInput, PaymentKind, ProjectTerms } from '../books/ops/types.ts'
+import { toChecksumAddress } from '../core/wallet/bip44-rootstock.ts'
+import { checksumChainId } from '../books/proofs/rootstock-receipt.ts'
+import type { BitcoinNetwork, BitcoinProof, LightningProof, OpInput, PaymentKind, ProjectTerms, RootstockProof } from '../books/ops/types.ts'
 import { approveLoan, outstanding } from '../books/loan/machine.ts'
 import { attestationAtApproval } from '../books/loan/handlers.ts'
 import b4a from 'b4a'
@@ -24,12 +26,13 @@ import { createBackup } from '../core/sscr/backup.ts'
 import { receiveIndexFor } from '../core/wallet/receive-index.ts'
 import { isDidKey } from '../core/identity/did-key.ts'
 import type { Identity } from '../core/identity/keyfile.ts'
+import { refFor, type BitcoinRail, type BitcoinRailStatus, type RailBalance, type TrackedTx } from '../core/rails/bitcoin/rail.ts'
 
 type BookArg = { book: string; timeoutMs?: number }
 export interface Acted { id: string; opId: string; status: 'accepted' }
 
 export interface Contract {
-  'status': { args: Record<string, never>; result: { did: string; storage: string; peers: number; books: Array<{ topic: string; name: string; role: string | null; writable: boolean }> } }
+  'status': { args: Record<string, never>; result: { did: string; storage: string; peers: number; books: Array<{ topic: string; name: string; role: string | null; writable: boolean }>; bitcoin?: BitcoinRailStatus | null } }
   'book.create': { args: { name: string }; result: { topic: string } }
   'book.join': { args: { book: string }; result: { topic: string } }
   'book.show': { args: BookArg; result: { topic: string; name: string; originator: string; hash: string; summary: BookSummary } }
@@ -49,9 +52,11 @@ export interface Contract {
   'clock.witness': { args: BookArg; result: { opId: string; status: 'accepted'; ts: number } }
   /** minWork: decimal, the least total work of a Bitcoin proof's block and following headers (required on mainnet) */
   'project.rail': { args: BookArg & { project: string; rail?: 'bitcoin' | 'lightning'; network: BitcoinNetwork; confirmations?: number; minWork?: string }; result: Acted }
+  /** a draft RBTC (token null) or ERC-20 project paid on Rootstock; one minor unit = 10^unitExponent base units on chain */
+  'project.rail.rootstock': { args: BookArg & { project: string; chainId: number; token?: string | null; unitExponent: number; confirmations?: number }; result: Acted }
   /** without `address`, the payee's own wallet address for this record (core/wallet receiveIndexFor) */
   'payment.address': { args: BookArg & { kind: PaymentKind; ref: string; address?: string }; result: Acted & { address: string } }
-  'payment.prove': { args: BookArg & { kind: PaymentKind; ref: string; amount?: number; proof: BitcoinProof | LightningProof }; result: Acted & { amount: number } }
+  'payment.prove': { args: BookArg & { kind: PaymentKind; ref: string; amount?: number; proof: BitcoinProof | LightningProof | RootstockProof }; result: Acted & { amount: number } }
   /** what payees posted in the book: receiving addresses (per kind and record) and BOLT 11 invoices */
   'payment.addresses': { args: BookArg; result: { addresses: ReceivingAddress[]; invoices: PostedInvoice[] } }
   /** a heavier branch without a proven payment's block (raw headers, hex): the payment is uncounted on every peer */
@@ -102,6 +107,32 @@ export interface Contract {
   }
   /** a receive address of the node's BIP-84 account: a record's own (`ref`, receive-index.ts) or index `index` (default 0) */
   'wallet.receive': { args: { network: BitcoinNetwork; ref?: string; index?: number }; result: { address: string; path: string; index: number } }
+  /** the Bitcoin wallet's balance from the node's backend (sats as decimal strings); needs `growr start --bitcoin-rpc` */
+  'wallet.balance': { args: Record<string, never>; result: RailBalance }
+  /** pays addresses from the Bitcoin wallet in one transaction; amounts in sats (decimal strings or safe integers), feeRate sat/vB */
+  'wallet.send': { args: { to: Array<{ address: string; amount: string | number }>; feeRate?: number }; result: { txid: string; fee: string; vsize: number } }
+  /**
+   * pays the payee's posted address for a record from the wallet (the payee's node proves it);
+   * `kind: 'distribution'` without `ref`: one transaction paying every investor what is owed to
+   * the distribution address it posted (investors without one are listed in `skipped`)
+   */
+  'payment.pay': { args: BookArg & { kind: PaymentKind; ref?: string; amount?: number; feeRate?: number }; result: PayOutcome }
+  /** the wallet's transactions with where each stands (mempool, confirmed N, replaced, dropped, unbroadcast) */
+  'payment.tracked': { args: Record<string, never>; result: TrackedTx[] }
+}
+
+/** What `payment.pay` did: the transaction, and each payment it carries (sats as decimal strings). */
+export interface PayOutcome {
+  txid: string
+  /** the (first) address paid */
+  address: string
+  /** sats paid to the payees in all */
+  amount: string
+  fee: string
+  /** an earlier transaction for the same payment was returned instead of paying twice */
+  reused: boolean
+  outputs: Array<{ kind: PaymentKind; ref: string; address: string; amount: string }>
+  skipped: Array<{ ref: string; amount: string; reason: string }>
 }
 
 /**
@@ -156,7 +187,7 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
         const me = await b.view.get('members', node.did)
         return { topic: b.topic, name: meta?.name ?? '(not replicated yet)', role: me && !me.removed ? me.role : null, writable: b.writable }
       }))
-      return { did: node.did, storage: node.storage, peers: node.peerCount, books }
+      return { did: node.did, storage: node.storage, peers: node.peerCount, books, bitcoin: services.bitcoin?.status() ?? null }
     },
     async 'book.create' ({ name }) {
       if (typeof name !== 'string' || !name.trim()) throw GrowrError.BAD_ARGUMENT('a book needs a --name')
@@ -242,16 +273,24 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
       await waitFor(book, 'projects', a.project, a.timeoutMs)
       return await act(book, { type: 'project/rail', projectId: a.project, rail: a.rail ?? 'bitcoin', network: a.network, confirmations: a.confirmations, minWork: a.minWork }, a.project)
     },
+    async 'project.rail.rootstock' (a) {
+      const book = bookOf(a)
+      await waitFor(book, 'projects', a.project, a.timeoutMs)
+      return await act(book, { type: 'project/rail-rootstock', projectId: a.project, chainId: a.chainId, token: a.token ?? null, unitExponent: a.unitExponent, confirmations: a.confirmations ?? 12 }, a.project)
+    },
     async 'payment.address' (a) {
       const book = bookOf(a)
       const target = await waitFor(book, paidFor(a.kind), a.ref, a.timeoutMs) as { projectId: string }
       let address = a.address
       if (address === undefined) {
         const rail = (await book.view.get('projects', target.projectId))?.rail
-        if (rail?.rail !== 'bitcoin') throw GrowrError.BAD_ARGUMENT('this project is not paid on Bitcoin: there is no address to post')
+        if (rail?.rail !== 'bitcoin' && rail?.rail !== 'rootstock') throw GrowrError.BAD_ARGUMENT('this project is not paid on Bitcoin or Rootstock: there is no address to post')
         await services.ready()
         // this record's own index: the same address on every device that holds the seed, never another record's
-        address = keys().bitcoin(rail.network).receive(receiveIndexFor(a.ref)).address
+        address = rail.rail === 'bitcoin'
+          ? keys().bitcoin(rail.network).receive(receiveIndexFor(a.ref)).address
+          // RSKIP-60 checksums carry the chain id on Rootstock mainnet and testnet only; dev chains use EIP-55, as the book checks
+          : toChecksumAddress(keys().rootstock(rail.chainId).address(receiveIndexFor(a.ref)).address, checksumChainId(rail.chainId))
       }
       return { ...await act(book, { type: 'payment/address', kind: a.kind, ref: a.ref, address }, a.ref), address }
     },
@@ -262,7 +301,8 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
       if (!rail) throw GrowrError.BAD_ARGUMENT('this project\'s payments are manual: record them (payment record) and the payee confirms')
       const value = a.amount ?? await expectedAmount(book, a.kind, target)
       const paymentId = book.newId()
-      const acted = await act(book, { type: 'payment/prove', paymentId, kind: a.kind, ref: a.ref, amount: amount(value), currency: 'BTC', rail: rail.rail, proof: a.proof } as OpInput, paymentId)
+      const currency = (await book.view.get('projects', target.projectId))?.terms.currency ?? 'BTC'
+      const acted = await act(book, { type: 'payment/prove', paymentId, kind: a.kind, ref: a.ref, amount: amount(value), currency, rail: rail.rail, proof: a.proof } as OpInput, paymentId)
       return { ...acted, amount: value as number }
     },
     async 'payment.addresses' (a) {
@@ -483,7 +523,122 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
       const index = a.ref !== undefined ? receiveIndexFor(a.ref) : (a.index ?? 0)
       const r = keys().bitcoin(a.network).receive(index)
       return { address: r.address, path: r.path, index: r.index }
+    },
+    async 'wallet.balance' () {
+      return (await bitcoin()).balance()
+    },
+    async 'wallet.send' (a) {
+      const rail = await bitcoin()
+      if (!Array.isArray(a.to) || a.to.length === 0) throw GrowrError.BAD_ARGUMENT('give at least one --to address and --amount')
+      const outputs = a.to.map((o) => ({ address: rail.normalize(o?.address), amount: sats(o?.amount) }))
+      const r = await rail.pay(outputs, { feeRate: a.feeRate === undefined ? undefined : BigInt(amount(a.feeRate, 'feeRate')) })
+      return { txid: r.txid, fee: r.fee.toString(), vsize: r.vsize }
+    },
+    async 'payment.pay' (a) {
+      const rail = await bitcoin()
+      const book = bookOf(a)
+      if (a.kind === 'distribution' && a.ref === undefined) return await distributeOnChain(rail, book, a.feeRate)
+      if (typeof a.ref !== 'string') throw GrowrError.BAD_ARGUMENT('--ref <funding or loan id> is required (only a distribution to every investor goes without)')
+      const target = await waitFor(book, paidFor(a.kind), a.ref, a.timeoutMs) as Funding | Loan
+      const project = await book.view.get('projects', target.projectId)
+      if (project?.rail?.rail !== 'bitcoin') throw GrowrError.BAD_ARGUMENT(`this project is paid ${project?.rail ? 'on ' + project.rail.rail : 'by hand (manual rail)'}, not on Bitcoin: nothing to pay from the wallet`)
+      if (project.rail.network !== rail.network) throw GrowrError.BAD_ARGUMENT(`this project pays on ${project.rail.network}; this node's Bitcoin backend follows ${rail.network}`)
+      const meta = await book.view.meta()
+      const payer = a.kind === 'funding' ? (target as Funding).investor : a.kind === 'repayment' ? (target as Loan).borrower : meta?.originator
+      if (payer !== node.did) throw GrowrError.BAD_ARGUMENT(`a ${a.kind} is paid by ${a.kind === 'funding' ? 'the investor who committed it' : a.kind === 'repayment' ? 'the borrower' : 'the originator'} (${String(payer)}), not by this node`)
+      const posted = await book.view.get('addresses', `${a.kind}/${a.ref}`)
+      if (posted === null || typeof posted !== 'object' || !('address' in posted)) throw GrowrError.NOT_FOUND(`the payee has not posted a ${a.kind} address for ${a.ref} yet: nothing to pay to (they run \`growr payment address --kind ${a.kind} --ref ${a.ref}\`)`)
+      const due = await dueOnChain(book, a.kind, target, project.terms.disbursementFee)
+      const value = a.amount === undefined ? due.amount : amount(a.amount)
+      if (value > due.amount) throw GrowrError.BAD_ARGUMENT(`${value} sats is more than the ${due.amount} owed: the book would not count it`)
+      const r = await rail.pay([{ address: posted.address, amount: BigInt(value) }], { ref: `${book.topic}:${a.kind}:${a.ref}:${due.key}:${value}` })
+      return { txid: r.txid, address: posted.address, amount: String(value), fee: r.fee.toString(), reused: r.reused, outputs: [{ kind: a.kind, ref: a.ref, address: posted.address, amount: String(value) }], skipped: [] }
+    },
+    async 'payment.tracked' () {
+      return (await bitcoin()).tracked()
     }
+  }
+
+  /** The node's Bitcoin rail, or why there is none. */
+  async function bitcoin (): Promise<BitcoinRail> {
+    await services.ready()
+    if (services.bitcoin === null) throw GrowrError.BAD_ARGUMENT('this node has no Bitcoin backend: start it with `growr start --bitcoin-rpc URL --bitcoin-network NAME` (password in GROWR_BITCOIN_RPC_PASSWORD)')
+    await services.bitcoin.ready()
+    return services.bitcoin
+  }
+
+  /** Sats from a decimal string or a safe integer, positive. */
+  function sats (v: unknown): bigint {
+    if (typeof v === 'number' && Number.isSafeInteger(v) && v > 0) return BigInt(v)
+    if (typeof v === 'string' && /^[1-9][0-9]{0,15}$/.test(v)) return BigInt(v)
+    throw GrowrError.BAD_ARGUMENT(`an amount is a positive whole number of sats, not ${String(v).slice(0, 40)}`)
+  }
+
+  /**
+   * What this payment owes now, by the book's rules (books/payment/handlers.ts reservePayment),
+   * and a key that changes once it is paid (so the payer's "never twice" holds per instalment).
+   */
+  async function dueOnChain (book: Book, kind: PaymentKind, target: Funding | Loan, fee: number): Promise<{ amount: number; key: string }> {
+    if (kind === 'funding') {
+      const f = target as Funding
+      if (f.status !== 'committed' || f.paymentId !== null) throw GrowrError.BAD_ARGUMENT(`funding ${f.fundingId} is ${f.status === 'committed' ? 'already paid' : f.status}: nothing to pay`)
+      return { amount: f.amount, key: 'all' }
+    }
+    if (kind === 'distribution') {
+      const f = target as Funding
+      const owed = f.entitled - f.distributed
+      if (owed <= 0) throw GrowrError.BAD_ARGUMENT(`nothing is owed to the investor of funding ${f.fundingId}`)
+      return { amount: owed, key: String(f.distributed) }
+    }
+    const loan = target as Loan
+    if (kind === 'disbursement') {
+      if (loan.status !== 'approved' || loan.disbursementPaymentId !== null) throw GrowrError.BAD_ARGUMENT(`loan ${loan.loanId} is ${loan.status}${loan.disbursementPaymentId !== null ? ', its disbursement recorded' : ''}: nothing to disburse`)
+      return { amount: loan.amount - fee, key: 'all' }
+    }
+    if (loan.status !== 'disbursed') throw GrowrError.BAD_ARGUMENT(`loan ${loan.loanId} is ${loan.status}: nothing to repay`)
+    const next = loan.schedule.find((i) => i.principalPaid + i.interestPaid < i.total)
+    const owed = outstanding(loan) - loan.pendingRepayment
+    if (!next || owed <= 0) throw GrowrError.BAD_ARGUMENT('nothing is owed on this loan')
+    return { amount: Math.min(next.total - next.principalPaid - next.interestPaid, owed), key: `instalment-${next.n}-${outstanding(loan)}` }
+  }
+
+  /** Addresses (normalized) this wallet paid in transactions that may still confirm and that no payment in `book` counts yet, with the txid. */
+  async function unprovenPayments (rail: BitcoinRail, book: Book): Promise<Map<string, string>> {
+    const out = new Map<string, string>()
+    for (const tx of rail.tracked()) {
+      const st = tx.status.state
+      if (st === 'abandoned' || st === 'dropped' || st === 'replaced') continue
+      const counted = (await book.view.list('outpoints', { gte: `${tx.txid}:`, lt: `${tx.txid}:~` })).length > 0
+      if (counted) continue
+      for (const o of tx.outputs) out.set(rail.normalize(o.address), tx.txid)
+    }
+    return out
+  }
+
+  /** One transaction paying every investor of the book's Bitcoin projects on this network what is owed to it. */
+  async function distributeOnChain (rail: BitcoinRail, book: Book, feeRate?: number): Promise<PayOutcome> {
+    const meta = await book.view.meta()
+    if (meta?.originator !== node.did) throw GrowrError.BAD_ARGUMENT('only the originator distributes to investors')
+    const outputs: PayOutcome['outputs'] = []
+    const skipped: PayOutcome['skipped'] = []
+    const onTheirWay = await unprovenPayments(rail, book)
+    for (const f of await book.view.list('fundings')) {
+      const owed = f.entitled - f.distributed
+      if (owed <= 0) continue
+      const project = await book.view.get('projects', f.projectId)
+      if (project?.rail?.rail !== 'bitcoin' || project.rail.network !== rail.network) continue
+      const posted = await book.view.get('addresses', `distribution/${f.fundingId}`)
+      if (posted === null || typeof posted !== 'object' || !('address' in posted)) { skipped.push({ ref: f.fundingId, amount: String(owed), reason: 'the investor has not posted a distribution address' }); continue }
+      const earlier = onTheirWay.get(rail.normalize(posted.address))
+      // a payment this wallet made to that address is not counted yet: paying the owed sum again would pay twice
+      if (earlier !== undefined) { skipped.push({ ref: f.fundingId, amount: String(owed), reason: `transaction ${earlier} already pays its address and is not proven yet` }); continue }
+      outputs.push({ kind: 'distribution', ref: f.fundingId, address: posted.address, amount: String(owed) })
+    }
+    if (outputs.length === 0) throw GrowrError.BAD_ARGUMENT(skipped.length === 0 ? 'nothing is owed to investors on Bitcoin' : `nothing to pay: ${skipped.length} investor(s) owed have not posted a distribution address`)
+    const ref = refFor([book.topic, ...outputs.map((o) => `${o.ref}:${o.amount}`)])
+    const r = await rail.pay(outputs.map((o) => ({ address: o.address, amount: BigInt(o.amount) })), { ref, feeRate: feeRate === undefined ? undefined : BigInt(amount(feeRate, 'feeRate')) })
+    const total = outputs.reduce((n, o) => n + BigInt(o.amount), 0n)
+    return { txid: r.txid, address: outputs[0].address, amount: total.toString(), fee: r.fee.toString(), reused: r.reused, outputs, skipped }
   }
 
   /**

@@ -65,4 +65,15 @@ test('rails via the contract - Lightning funding by preimage; Bitcoin addresses 
   // a manual project's payments are recorded and confirmed, not proven
   const { id: f3 } = await i['funding.commit']({ book, project: manual, amount: 1_000 })
   await rejectsCode(t, i['payment.prove']({ book, kind: 'funding', ref: f3, proof: { invoice, preimage } }), 'BAD_ARGUMENT', 'proving a manual payment is refused before anything is written')
+
+  // Rootstock: the payee's wallet address for the record, with the checksum the book checks (EIP-55 on a dev chain, RSKIP-60 on 30 and 31)
+  for (const chainId of [33, 31]) {
+    const { id: rsk } = await o['project.create']({ book, terms: terms(Date.now(), { currency: 'RBTC', amount: 10_000_000, loanMinAmount: 100_000, loanMaxAmount: 5_000_000, disbursementFee: 1_000 }) })
+    await o['project.rail.rootstock']({ book, project: rsk, chainId, unitExponent: 10 })
+    await o['project.transition']({ book, project: rsk, action: 'activate' })
+    const { id: f4 } = await i['funding.commit']({ book, project: rsk, amount: 100_000 })
+    await o['wait']({ book, sub: 'fundings', id: f4 })
+    const rskPosted = await o['payment.address']({ book, kind: 'funding', ref: f4 })
+    t.ok(/^0x[0-9a-fA-F]{40}$/.test(rskPosted.address) && rskPosted.address !== rskPosted.address.toLowerCase(), `chain ${chainId}: a checksummed address (${rskPosted.address}) posted and accepted by the book`)
+  }
 })

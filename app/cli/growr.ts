@@ -83,14 +83,24 @@ program.command('init')
 program.command('start')
   .description('run the node: join every followed book on the swarm and serve local commands')
   .option('--announce', 'announce this node\'s DID on the DHT, so holders reach its issuing and verification services by DID')
-  .action(async (o: { announce?: boolean }) => {
+  .addOption(new Option('--bitcoin-rpc <url>', 'Bitcoin backend JSON-RPC URL (bitcoind, or bcoin\'s HTTP port); its password or api key in GROWR_BITCOIN_RPC_PASSWORD').env('GROWR_BITCOIN_RPC'))
+  .addOption(new Option('--bitcoin-network <network>', 'the chain the backend follows').choices(['mainnet', 'testnet', 'signet', 'regtest']).env('GROWR_BITCOIN_NETWORK'))
+  .addOption(new Option('--bitcoin-user <name>', 'bitcoind rpcuser (bcoin: any)').env('GROWR_BITCOIN_RPC_USER'))
+  .option('--bitcoin-bech32 <prefix>', 'regtest only: the backend\'s address prefix (bcoin: rb)')
+  .option('--bitcoin-birthday <height>', 'first block a fresh wallet scans (default: the backend\'s tip at first start)', int)
+  .option('--bitcoin-poll-ms <ms>', 'how often the wallet syncs with the backend', int)
+  .action(async (o: { announce?: boolean; bitcoinRpc?: string; bitcoinNetwork?: 'mainnet' | 'testnet' | 'signet' | 'regtest'; bitcoinUser?: string; bitcoinBech32?: string; bitcoinBirthday?: number; bitcoinPollMs?: number }) => {
     const g = globals()
     if (!hasIdentity(g.storage)) {
       const id = createIdentity(g.storage, { passphrase: process.env.GROWR_PASSPHRASE || undefined })
       console.log(`growr: created identity ${id.did}`)
     }
     const node = new GrowrNode({ storage: g.storage, bootstrap: g.bootstrapNodes, passphrase: process.env.GROWR_PASSPHRASE })
-    const services = new Services(node, { announce: !!o.announce })
+    if (o.bitcoinRpc && !o.bitcoinNetwork) throw GrowrError.BAD_ARGUMENT('--bitcoin-rpc needs --bitcoin-network (mainnet, testnet, signet or regtest)')
+    const bitcoin = o.bitcoinRpc
+      ? { url: o.bitcoinRpc, network: o.bitcoinNetwork!, username: o.bitcoinUser, password: process.env.GROWR_BITCOIN_RPC_PASSWORD || undefined, bech32: o.bitcoinBech32, birthday: o.bitcoinBirthday, pollMs: o.bitcoinPollMs }
+      : undefined
+    const services = new Services(node, { announce: !!o.announce, bitcoin })
     await services.ready()
     for (const note of node.storageNotes) console.error(`growr: ${note}`)
     const handlers = createHandlers(node, services)
@@ -102,6 +112,7 @@ program.command('start')
       console.log(`storage ${status.storage}`)
       console.log(`network ${g.bootstrap ? 'private DHT ' + g.bootstrap : 'public HyperDHT'}`)
       for (const b of status.books) console.log(`book ${b.topic} ${b.name} (${b.role ?? 'reader'})`)
+      if (status.bitcoin) console.log(`bitcoin ${status.bitcoin.network} backend ${status.bitcoin.backend.url} ${status.bitcoin.backend.reachable ? `at height ${status.bitcoin.backend.height}` : `UNREACHABLE: ${status.bitcoin.backend.error ?? ''}`}`)
       if (status.books.length === 0) console.log('no books yet: `growr book create --name NAME` or `growr book join TOPIC`')
       console.log(`peers ${status.peers}`)
     }
@@ -210,6 +221,13 @@ project.command('rail').requiredOption('--book <topic>').requiredOption('--proje
   .option('--confirmations <n>', 'bitcoin: confirmations a payment proof must show', int, 6)
   .option('--min-work <decimal>', 'bitcoin: the least total work of a proof\'s block and following headers (required on mainnet; e.g. confirmations x a recent header\'s work / 4)').description('a draft BTC project is paid on Bitcoin or Lightning: payments are proven, not recorded by hand')
   .action(async (o: Contract['project.rail']['args']) => print(await run('project.rail', { ...o, confirmations: o.rail === 'lightning' ? undefined : o.confirmations }), acted('project rail set')))
+project.command('rail-rootstock').requiredOption('--book <topic>').requiredOption('--project <id>')
+  .requiredOption('--chain-id <n>', 'the EIP-155 chain id: 30 mainnet, 31 testnet, 33 a local dev chain', int)
+  .option('--token <address>', 'the ERC-20 contract (omit for native RBTC)')
+  .requiredOption('--unit-exponent <n>', 'one minor unit of the project\'s currency is 10^n base units on chain (RBTC: 10 counts like sats; a token: its decimals less the decimals the book counts)', int)
+  .option('--confirmations <n>', 'how deep the payee\'s node waits before it confirms', int, 12)
+  .description('a draft RBTC or token project is paid on Rootstock: payments carry receipt proofs, and the payee confirms them')
+  .action(async (o: Contract['project.rail.rootstock']['args']) => print(await run('project.rail.rootstock', o), acted('project rail set')))
 project.command('update').requiredOption('--book <topic>').requiredOption('--project <id>').requiredOption('--changes <file>', 'JSON object of terms to change')
   .action(async (o: { book: string; project: string; changes: string }) => print(await run('project.update', { book: o.book, project: o.project, changes: readJson(o.changes) as Partial<ProjectTerms> }), acted('project updated')))
 project.command('list').requiredOption('--book <topic>')
@@ -261,11 +279,16 @@ payment.command('prove').requiredOption('--book <topic>').addOption(new Option('
   .requiredOption('--ref <id>', 'the funding or loan paid for').option('--amount <sats>', 'what was paid (default: what the book expects)', int)
   .option('--tx <hex>', 'bitcoin: the raw transaction').option('--txoutproof <hex>', 'bitcoin: Bitcoin Core gettxoutproof output').option('--headers <hex,...>', 'bitcoin: the raw headers after its block, in order')
   .option('--invoice <bolt11>', 'lightning: the invoice the payee posted').option('--preimage <hex>', 'lightning: the preimage your wallet returned')
-  .description('prove a payment on the project\'s rail; every peer checks the proof, and it confirms the payment')
-  .action(async (o: { book: string; kind: Contract['payment.prove']['args']['kind']; ref: string; amount?: number; tx?: string; txoutproof?: string; headers?: string; invoice?: string; preimage?: string }) => {
+  .option('--receipt <hex>', 'rootstock: the receipt (RLP)').option('--header <hex>', 'rootstock: the block header (RLP)').option('--tx-index <n>', 'rootstock: the transaction\'s index in the block', int)
+  .option('--tx-proof <hex,...>', 'rootstock: transactions-trie proof nodes, root first').option('--receipt-proof <hex,...>', 'rootstock: receipts-trie proof nodes, root first')
+  .description('prove a payment on the project\'s rail; every peer checks the proof, and it confirms the payment (on Rootstock, the payee\'s own proof or confirmation does)')
+  .action(async (o: { book: string; kind: Contract['payment.prove']['args']['kind']; ref: string; amount?: number; tx?: string; txoutproof?: string; headers?: string; invoice?: string; preimage?: string; receipt?: string; header?: string; txIndex?: number; txProof?: string; receiptProof?: string }) => {
+    const list = (s?: string) => s ? s.split(',').map((h) => h.trim().replace(/^0x/, '')).filter(Boolean) : []
     const proof = o.invoice !== undefined
       ? { invoice: o.invoice, preimage: o.preimage ?? '' }
-      : { rawTx: o.tx ?? '', txoutproof: o.txoutproof ?? '', headers: o.headers ? o.headers.split(',').map((h) => h.trim()).filter(Boolean) : [] }
+      : o.receipt !== undefined
+        ? { rawTx: (o.tx ?? '').replace(/^0x/, ''), receipt: o.receipt.replace(/^0x/, ''), header: (o.header ?? '').replace(/^0x/, ''), txIndex: o.txIndex ?? 0, txProof: list(o.txProof), receiptProof: list(o.receiptProof) }
+        : { rawTx: o.tx ?? '', txoutproof: o.txoutproof ?? '', headers: list(o.headers) }
     print(await run('payment.prove', { book: o.book, kind: o.kind, ref: o.ref, amount: o.amount, proof }), (r: { id: string; amount: number }) => `payment ${r.id} of ${r.amount} sats proven`)
   })
 payment.command('reorg').requiredOption('--book <topic>').requiredOption('--payment <id>', 'the proven payment')
@@ -276,6 +299,17 @@ payment.command('reorg').requiredOption('--book <topic>').requiredOption('--paym
     const list = (s?: string) => s ? s.split(',').map((h) => h.trim()).filter(Boolean) : []
     print(await run('payment.reorg', { book: o.book, payment: o.payment, branch: list(o.branch), ancestors: list(o.ancestors) }), acted('payment reorganised out'))
   })
+payment.command('pay').requiredOption('--book <topic>').addOption(new Option('--kind <kind>').choices(['funding', 'disbursement', 'repayment', 'distribution']).makeOptionMandatory())
+  .option('--ref <id>', 'the funding or loan paid for (a distribution without --ref pays every investor owed, in one transaction)')
+  .option('--amount <sats>', 'sats (default: what the book expects; a repayment: the next instalment)', int).option('--fee-rate <sat/vB>', 'instead of the backend\'s estimate', int)
+  .description('bitcoin rail: pay the payee\'s posted address from this node\'s wallet; the payee\'s node proves it once it is deep enough')
+  .action(async (o: Contract['payment.pay']['args']) => print(await run('payment.pay', o), (r: Contract['payment.pay']['result']) => [
+    `paid: tx ${r.txid}${r.reused ? ' (already made for this payment: not paid twice)' : ''}, ${r.amount} sats, fee ${r.fee} sats`,
+    ...r.outputs.map((x) => `  ${x.amount} sats to ${x.address} (${x.kind} ${x.ref})`),
+    ...r.skipped.map((x) => `  skipped ${x.ref}: ${x.amount} sats owed, ${x.reason}`)
+  ].join('\n')))
+payment.command('tracked').description('bitcoin rail: this wallet\'s transactions and where each stands')
+  .action(async () => print(await run('payment.tracked', {}), (r: Contract['payment.tracked']['result']) => r.map((x) => `${x.txid} ${x.status.state}${'confirmations' in x.status ? ' ' + x.status.confirmations : ''}${x.ref ? ' ref ' + x.ref : ''} fee ${x.fee}`).join('\n') || 'no transactions yet'))
 program.command('lightning').description('the Lightning rail')
   .command('node').requiredOption('--book <topic>').requiredOption('--key <pubkey>', 'your Lightning node\'s public key (33 bytes, hex)').description('register the node key your invoices in this book are signed with')
   .action(async (o: { book: string; key: string }) => print(await run('lightning.node', { book: o.book, nodeKey: o.key }), acted('node key registered')))
@@ -386,6 +420,15 @@ walletCmd.command('receive').addOption(new Option('--network <network>', 'Bitcoi
   .option('--ref <id>', 'the record (funding, loan...) this address is for: its own index').option('--index <i>', 'receive index (default 0)', int)
   .description('a receive address of this node\'s BIP-84 account')
   .action(async (o: { network: typeof NETWORKS[number]; ref?: string; index?: number }) => print(await run('wallet.receive', o), (r: Contract['wallet.receive']['result']) => `${r.address} (${r.path})`))
+
+walletCmd.command('balance').description('the Bitcoin wallet\'s balance, from the backend the running node was started with (--bitcoin-rpc)')
+  .action(async () => print(await run('wallet.balance', {}), (r: Contract['wallet.balance']['result']) => [
+    `bitcoin ${r.network}: ${r.confirmed} sats confirmed, ${r.unconfirmed} unconfirmed, ${r.immature} immature`,
+    r.backend.reachable ? `backend ${r.backend.url} at height ${r.backend.height}` : `backend ${r.backend.url} UNREACHABLE: ${r.backend.error ?? ''} (balance as of the last sync)`
+  ].join('\n')))
+walletCmd.command('send').requiredOption('--to <address>', 'the address to pay').requiredOption('--amount <sats>', 'sats').option('--fee-rate <sat/vB>', 'instead of the backend\'s estimate', int)
+  .description('pay an address from the Bitcoin wallet')
+  .action(async (o: { to: string; amount: string; feeRate?: number }) => print(await run('wallet.send', { to: [{ address: o.to, amount: o.amount }], feeRate: o.feeRate }), (r: Contract['wallet.send']['result']) => `sent: tx ${r.txid}, fee ${r.fee} sats (${r.vsize} vB)`))
 
 const vp = program.command('vp').description('verifiable presentations')
 vp.command('create').requiredOption('--challenge <text>', 'the verifier\'s challenge').requiredOption('--domain <text>', 'the verifier\'s domain')

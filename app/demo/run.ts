@@ -6,6 +6,7 @@
  * eligibility with credentials from the issuer, checked by the originator's verification
  * service; her repayment record comes back to her as a credential. Ends with
  * `demo: converged <view-hash> on 3 peers` (exit 0) only if all three views are identical.
+ * `npm run demo -- --rail bitcoin` runs the lifecycle on a bcoin regtest chain instead (app/demo/bitcoin.ts).
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process'
 import { createSocket } from 'node:dgram'
@@ -168,12 +169,20 @@ async function cleanup (): Promise<void> {
   fs.rmSync(root, { recursive: true, force: true })
 }
 
-try {
-  const hash = await main()
-  await cleanup()
-  console.log(`\ndemo: converged ${hash} on 3 peers`)
-} catch (err) {
-  console.error(`\ndemo failed: ${(err as Error).message}`)
-  await cleanup()
-  process.exit(1)
+const rail = process.argv.indexOf('--rail')
+if (rail !== -1) {
+  // npm run demo -- --rail bitcoin: the same lifecycle with real transactions (app/demo/bitcoin.ts)
+  if (process.argv[rail + 1] !== 'bitcoin') { console.error('demo: --rail takes bitcoin'); process.exit(2) }
+  fs.rmSync(root, { recursive: true, force: true })
+  await (await import('./bitcoin.ts')).runBitcoinDemo()
+} else {
+  try {
+    const hash = await main()
+    await cleanup()
+    console.log(`\ndemo: converged ${hash} on 3 peers`)
+  } catch (err) {
+    console.error(`\ndemo failed: ${(err as Error).message}`)
+    await cleanup()
+    process.exit(1)
+  }
 }

@@ -16,7 +16,7 @@ export const API_METHODS = [
   'loan.apply', 'loan.decide', 'loan.show', 'loan.list', 'loan.applications', 'loan.repay',
   'member.list',
   'payment.record', 'payment.confirm', 'payment.dispute', 'payment.cancel', 'payment.list',
-  'clock.witness', 'project.rail', 'payment.address', 'payment.prove', 'payment.reorg', 'payment.addresses', 'lightning.node', 'payment.invoice',
+  'clock.witness', 'project.rail', 'project.rail.rootstock', 'payment.address', 'payment.prove', 'payment.reorg', 'payment.addresses', 'lightning.node', 'payment.invoice',
   'distribute', 'distribution.list',
   'wait',
   'trust.set', 'trust.list',
@@ -24,7 +24,7 @@ export const API_METHODS = [
   'vp.create', 'vp.verify',
   'eligibility.check',
   'backup.create',
-  'wallet.show', 'wallet.receive'
+  'wallet.show', 'wallet.receive', 'wallet.balance', 'wallet.send', 'payment.pay', 'payment.tracked'
 ] as const satisfies ReadonlyArray<keyof Api>
 
 /** Api methods missing from API_METHODS; `never` when the list is complete. */

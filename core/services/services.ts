@@ -24,6 +24,7 @@ import { VerificationService } from './verification.ts'
 import { RepaymentHistory } from './repayment-history.ts'
 import { Holder } from './holder.ts'
 import type { Book } from '../../books/book.ts'
+import { BitcoinRail, type BitcoinBackendConfig } from '../rails/bitcoin/rail.ts'
 
 export interface ServicesOptions {
   /** announce this node's DID on the DHT so holders find its issuing/verification services by DID */
@@ -34,6 +35,8 @@ export interface ServicesOptions {
   statusTimeoutMs?: number
   /** how old an issuer's confirmation of its status list may be when the issuer cannot be asked, ms */
   statusMaxAgeMs?: number
+  /** a Bitcoin backend: the node then runs its Bitcoin rail (wallet balance and payments, the payee's prover) */
+  bitcoin?: BitcoinBackendConfig
 }
 
 export class Services extends ReadyResource {
@@ -47,6 +50,8 @@ export class Services extends ReadyResource {
   verification: VerificationService | null = null
   history: RepaymentHistory | null = null
   rpc: PeerRpc | null = null
+  /** the Bitcoin rail, when the node is configured with a backend; opened after the wallet keys */
+  bitcoin: BitcoinRail | null = null
   private holderAgent: Holder | null = null
   private readonly opts: ServicesOptions
   private readonly onbook = (book: Book) => this.history?.watch(book)
@@ -68,6 +73,11 @@ export class Services extends ReadyResource {
     if (this.closing) return
     this.keys = new Wallet({ dir: node.storage, identity })
     await this.keys.ready()
+    if (this.closing) return
+    if (this.opts.bitcoin) {
+      this.bitcoin = new BitcoinRail({ host: node, keys: this.keys, config: this.opts.bitcoin })
+      await this.bitcoin.ready()
+    }
     this.registry = new StatusRegistry({ store: node.store as Corestore, local: node.local as Hyperbee, issuer: identity, now })
     await this.registry.ready()
     this.resolver = new StatusResolver({
@@ -130,6 +140,7 @@ export class Services extends ReadyResource {
     }
     if (this.resolver) await this.resolver.close().catch(safetyCatch)
     if (this.registry) await this.registry.close().catch(safetyCatch)
+    if (this.bitcoin) await this.bitcoin.close().catch(safetyCatch)
     if (this.keys) await this.keys.close().catch(safetyCatch)
     if (this.wallet) await this.wallet.close().catch(safetyCatch)
   }
