@@ -193,3 +193,16 @@ test('wallet - closed wallet refuses use; bad constructor arguments refused', as
   const id = identity(1)
   throwsCode(t, () => new Wallet({ dir: tmpDir(t), identity: { did: identity(2).did, secretKey: id.secretKey } }), 'BAD_ARGUMENT', 'key of another DID')
 })
+
+test('wallet - withSeed lends a copy of the seed for one signature and wipes it after, also when the signer throws', async (t) => {
+  const w = await open(t, tmpDir(t))
+  const expected = mnemonicToSeed(w.exportMnemonic())
+  let lent: Uint8Array | null = null
+  const length = await w.withSeed(async (s) => { lent = s; t.alike(b4a.from(s), b4a.from(expected), 'the BIP-39 seed of the node\'s words'); return s.length })
+  t.is(length, 64, 'what the signer returns comes back')
+  t.ok(lent !== null && (lent as Uint8Array).every((b) => b === 0), 'the lent copy is zeroed once the signer is done')
+  let again: Uint8Array | null = null
+  await t.exception(w.withSeed((s) => { again = s; throw new Error('signer failed') }), /signer failed/, 'a signer\'s error goes to the caller')
+  t.ok(again !== null && (again as Uint8Array).every((b) => b === 0), 'and the copy is wiped all the same')
+  await w.withSeed((s) => { t.alike(b4a.from(s), b4a.from(expected), 'the wallet\'s own seed is untouched by the wiping') })
+})

@@ -145,6 +145,24 @@ export class Wallet extends ReadyResource {
   }
 
   /**
+   * Runs `fn` with a copy of the BIP-39 seed, for signing inside core (a PSBT, a Rootstock
+   * transaction), and wipes the copy once `fn` has settled: callers never keep the seed, and no
+   * string of the words is ever made for it.
+   *
+   * @param fn gets the 64-byte seed; may be async
+   * @returns what `fn` returns
+   * @throws GrowrError NOT_FOUND when the node has no seed yet; whatever `fn` throws
+   */
+  async withSeed<T> (fn: (seed: Uint8Array) => T | Promise<T>): Promise<T> {
+    const copy = b4a.from(this.getSeed())
+    try {
+      return await fn(copy)
+    } finally {
+      copy.fill(0)
+    }
+  }
+
+  /**
    * The mnemonic, for the node's backup. The only way secrets leave the wallet: never log it.
    *
    * @returns the words separated by single spaces (24 for a mnemonic the node generated).

@@ -34,7 +34,6 @@ import { hex } from '@scure/base'
 import { GrowrError } from '../../errors.ts'
 import { writeFileAtomic } from '../../secure-file.ts'
 import { securePrivateDir } from '../../storage-dir.ts'
-import { mnemonicToSeed } from '../../wallet/bip39.ts'
 import { bitcoinNetwork, btcSignerNetwork, type Bip84Account, type BitcoinNetworkName } from '../../wallet/bip84.ts'
 import { receiveIndexFor } from '../../wallet/receive-index.ts'
 import type { Wallet } from '../../wallet/wallet.ts'
@@ -217,16 +216,9 @@ export class BitcoinRail extends ReadyResource {
     for (let i = 0; i < (this.#config.fundingIndexes ?? DEFAULT_FUNDING_INDEXES); i++) this.#watch(account.receive(i).script, { chain: 'receive', index: i })
   }
 
-  /** Derives the seed for one signature and wipes it after: the rail never holds it. */
+  /** Signs with a copy of the seed the wallet wipes after each signature: the rail never holds it. */
   #signer (): PayerSigner {
-    return (psbt, selection) => {
-      const seed = mnemonicToSeed(this.#keys.exportMnemonic())
-      try {
-        return signPsbt(psbt, { seed, account: this.#account as Bip84Account, selection })
-      } finally {
-        seed.fill(0)
-      }
-    }
+    return async (psbt, selection) => await this.#keys.withSeed((seed) => signPsbt(psbt, { seed, account: this.#account as Bip84Account, selection }))
   }
 
   /** @returns whether the script was newly watched */
