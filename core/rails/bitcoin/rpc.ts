@@ -1,34 +1,15 @@
 /**
  * A client for a Bitcoin Core-compatible JSON-RPC endpoint (bitcoind, or bcoin's RPC), the
- * Bitcoin backend a node is configured with. JSON-RPC 1.0 over HTTP POST, as Bitcoin Core's
- * `bitcoin-cli` speaks it, with HTTP basic auth: bitcoind takes `rpcuser`/`rpcpassword`; bcoin
- * takes any user name (by convention `x`) and its `--api-key` as the password.
- *
- * Two ways a call fails, told apart by code so the UI can say which:
- * - `BACKEND_UNREACHABLE`: nothing answered (connection refused or reset, DNS, or no answer within
- *   `timeoutMs`). The message names the URL (without any credentials in it) and the method.
- * - `BACKEND_ERROR`: the node answered, with an error ({@link BitcoinRpcError}: the method, the
- *   node's message and its RPC error code), refused the credentials (HTTP 401/403), or answered
- *   something that is not JSON-RPC.
- * No message ever carries the password or api key: they are kept in a private field and scrubbed
- * from anything a node or the HTTP stack echoes back.
- *
- * Runtime: the global `fetch` of Node 20+; under Bare, bare-fetch's, installed by the `#fetch`
- * import (Bare 1.31 has neither `fetch` nor `AbortController`); a test may pass `options.fetch`. The timeout does not rely on
- * AbortController: it races a timer and aborts the request too when AbortController exists.
+ * Bitcoin backend a node is configured with: JSON-RPC 1.0 over HTTP POST (core/rails/json-rpc.ts:
+ * BACKEND_UNREACHABLE vs BACKEND_ERROR, credentials never in a message), with HTTP basic auth:
+ * bitcoind takes `rpcuser`/`rpcpassword`; bcoin takes any user name (by convention `x`) and its
+ * `--api-key` as the password. Each named method checks the shape of what the node answered.
  * No `node:` imports: the module loads under Bare.
  */
-import '../../runtime/text-encoding.ts' // Bare has no TextEncoder global; Node: nothing
-import '../../runtime/fetch.ts' // Bare has no fetch global; Node: nothing
 import { GrowrError } from '../../errors.ts'
+import { JsonRpcClient, JsonRpcError, type FetchLike } from '../json-rpc.ts'
 
-/** The subset of WHATWG fetch this client uses; Node's global fetch and bare-fetch fit it. */
-export type FetchLike = (url: string, init: {
-  method: 'POST'
-  headers: Record<string, string>
-  body: string
-  signal?: unknown
-}) => Promise<{ status: number, text (): Promise<string> }>
+export type { FetchLike } from '../json-rpc.ts'
 
 /** How to reach and authenticate to the backend. */
 export interface BitcoinRpcOptions {
@@ -46,25 +27,8 @@ export interface BitcoinRpcOptions {
   fetch?: FetchLike
 }
 
-/** An error the node answered with: a {@link GrowrError} coded `BACKEND_ERROR` that also carries what the node said. */
-export class BitcoinRpcError extends GrowrError {
-  /** the RPC method that failed */
-  readonly method: string
-  /** the node's JSON-RPC error code (e.g. -32601 method not found, -5 bitcoind's "no such transaction"; bcoin uses -1 for that), or null when the failure was HTTP-level */
-  readonly rpcCode: number | null
-  /** the HTTP status of the answer */
-  readonly status: number
-  /** the node's own error message (secrets scrubbed), or '' when the failure was HTTP-level */
-  readonly nodeMessage: string
-
-  constructor (method: string, message: string, rpcCode: number | null, status: number, nodeMessage = '') {
-    super('BACKEND_ERROR', message)
-    this.method = method
-    this.rpcCode = rpcCode
-    this.status = status
-    this.nodeMessage = nodeMessage
-  }
-}
+/** An error the node answered with (BACKEND_ERROR): the method, its JSON-RPC code (-32601 method not found, -5 bitcoind's "no such transaction"; bcoin uses -1 for that), the HTTP status and the node's message. */
+export class BitcoinRpcError extends JsonRpcError {}
 
 /** `getrawtransaction <txid> true`: the fields this project reads. */
 export interface RawTransactionInfo {
@@ -103,42 +67,30 @@ export const MAX_BLOCK_BYTES = 4_000_000
  * connection, so there is nothing to close.
  */
 export class BitcoinRpc {
-  /** the endpoint without credentials: safe to show and log */
-  readonly url: string
-  readonly timeoutMs: number
-  readonly #auth: string | null
-  readonly #secrets: string[]
-  readonly #fetch: FetchLike
-  #id = 0
+  readonly #rpc: JsonRpcClient
 
   /**
    * @param options endpoint, credentials and per-call timeout ({@link BitcoinRpcOptions})
-   * @throws GrowrError BAD_ARGUMENT when the URL is not http(s), the timeout is not a positive integer, or there is no fetch in this runtime (Bare) and none is passed
+   * @throws GrowrError BAD_ARGUMENT when the URL is not http(s), the timeout is not a positive integer, or there is no fetch in this runtime and none is passed
    */
   constructor (options: BitcoinRpcOptions) {
-    const { url, apiKey, timeoutMs } = options
-    let parsed: URL
-    try {
-      parsed = new URL(url)
-    } catch {
-      throw GrowrError.BAD_ARGUMENT('the Bitcoin backend URL is not a URL')
-    }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw GrowrError.BAD_ARGUMENT('the Bitcoin backend URL must be http:// or https://')
-    if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) throw GrowrError.BAD_ARGUMENT('timeoutMs must be a positive integer of milliseconds')
-    let username = options.username ?? decodeURIComponent(parsed.username)
-    let password = options.password ?? decodeURIComponent(parsed.password)
-    if (apiKey !== undefined) { username = 'x'; password = apiKey }
-    // built by hand: clearing URL credentials prints `http://:@host/` under Bare's URL
-    this.url = `${parsed.protocol}//${parsed.host}${parsed.pathname}${parsed.search}`
-    this.timeoutMs = timeoutMs
-    this.#auth = username !== '' || password !== '' ? 'Basic ' + base64Utf8(`${username}:${password}`) : null
-    this.#secrets = [password, apiKey ?? ''].filter((s) => s.length >= 4) // shorter ones would mangle every message and protect nothing
-    // (no `as` inside a ternary: Bare's type stripper mis-parses `c ? x as T : y`)
-    let f: FetchLike | undefined = options.fetch
-    if (f === undefined && typeof globalThis.fetch === 'function') f = globalThis.fetch.bind(globalThis) as unknown as FetchLike
-    if (f === undefined) throw GrowrError.BAD_ARGUMENT('this runtime has no fetch (Bare): pass options.fetch, e.g. from bare-fetch')
-    this.#fetch = f
+    const { apiKey } = options
+    this.#rpc = new JsonRpcClient({
+      url: options.url,
+      username: apiKey !== undefined ? 'x' : options.username,
+      password: apiKey ?? options.password,
+      timeoutMs: options.timeoutMs,
+      fetch: options.fetch,
+      label: 'Bitcoin',
+      version: '1.0',
+      error: (method, message, rpcCode, status, nodeMessage) => new BitcoinRpcError(method, message, rpcCode, status, nodeMessage)
+    })
   }
+
+  /** the endpoint without credentials: safe to show and log */
+  get url (): string { return this.#rpc.url }
+  /** ms one call may take */
+  get timeoutMs (): number { return this.#rpc.timeoutMs }
 
   /**
    * Calls one JSON-RPC method (JSON-RPC 1.0 body: `{ jsonrpc: '1.0', id, method, params }`).
@@ -148,73 +100,11 @@ export class BitcoinRpc {
    * @throws GrowrError BACKEND_UNREACHABLE when nothing answers within `timeoutMs`; {@link BitcoinRpcError} (code BACKEND_ERROR) when the node answers with an error, refuses the credentials or does not speak JSON-RPC
    */
   async call<T = unknown> (method: string, params: unknown[] = []): Promise<T> {
-    const id = ++this.#id
-    const headers: Record<string, string> = { 'content-type': 'application/json' }
-    if (this.#auth !== null) headers.authorization = this.#auth
-    const body = JSON.stringify({ jsonrpc: '1.0', id, method, params })
-    const controller = typeof AbortController === 'function' ? new AbortController() : null
-    let timer: ReturnType<typeof setTimeout> | undefined
-    let timedOut = false
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => {
-        timedOut = true
-        controller?.abort()
-        reject(GrowrError.BACKEND_UNREACHABLE(this.#scrub(`the Bitcoin backend at ${this.url} did not answer ${method} within ${this.timeoutMs} ms`)))
-      }, this.timeoutMs)
-    })
-    const exchange = async (): Promise<{ status: number, text: string }> => {
-      try {
-        const res = await this.#fetch(this.url, { method: 'POST', headers, body, signal: controller?.signal })
-        return { status: res.status, text: await res.text() }
-      } catch (err) {
-        if (timedOut) throw err // the timer already rejected with the clearer reason
-        throw GrowrError.BACKEND_UNREACHABLE(this.#scrub(`the Bitcoin backend at ${this.url} is unreachable (${networkReason(err)}) calling ${method}`))
-      }
-    }
-    let answer: { status: number, text: string }
-    try {
-      answer = await Promise.race([exchange(), timeout])
-    } finally {
-      clearTimeout(timer)
-    }
-    return this.#result<T>(method, id, answer.status, answer.text)
-  }
-
-  #result<T> (method: string, id: number, status: number, text: string): T {
-    if (status === 401 || status === 403) {
-      throw new BitcoinRpcError(method, `the Bitcoin backend at ${this.url} refused the credentials (HTTP ${status}): check the api key or rpcuser/rpcpassword`, null, status)
-    }
-    let reply: unknown
-    try {
-      reply = JSON.parse(text)
-    } catch {
-      throw new BitcoinRpcError(method, `the Bitcoin backend at ${this.url} answered ${method} with HTTP ${status} and no JSON-RPC reply`, null, status)
-    }
-    if (reply === null || typeof reply !== 'object' || !('result' in reply || 'error' in reply)) {
-      throw new BitcoinRpcError(method, `the Bitcoin backend at ${this.url} answered ${method} with something that is not a JSON-RPC reply`, null, status)
-    }
-    const { result, error, id: replyId } = reply as { result?: unknown, error?: unknown, id?: unknown }
-    if (error !== null && error !== undefined) {
-      const e = error as { code?: unknown, message?: unknown }
-      const rpcCode = typeof e.code === 'number' ? e.code : null
-      const message = this.#scrub(typeof e.message === 'string' ? e.message : JSON.stringify(error))
-      throw new BitcoinRpcError(method, `${method} failed on the Bitcoin backend: ${message}${rpcCode !== null ? ` (code ${rpcCode})` : ''}`, rpcCode, status, message)
-    }
-    if (replyId !== undefined && replyId !== null && replyId !== id) {
-      throw new BitcoinRpcError(method, `the Bitcoin backend at ${this.url} answered ${method} for another request (id ${String(replyId)}, not ${id})`, null, status)
-    }
-    if (status !== 200) throw new BitcoinRpcError(method, `the Bitcoin backend at ${this.url} answered ${method} with HTTP ${status}`, null, status)
-    return result as T
-  }
-
-  #scrub (message: string): string {
-    let out = message
-    for (const s of this.#secrets) out = out.split(s).join('***')
-    return out
+    return await this.#rpc.call<T>(method, params)
   }
 
   #bad (method: string, what: string): BitcoinRpcError {
-    return new BitcoinRpcError(method, `the Bitcoin backend at ${this.url} answered ${method} with ${what}`, null, 200)
+    return this.#rpc.bad(method, what) as BitcoinRpcError
   }
 
   /**
@@ -388,21 +278,4 @@ function btcToSats (btc: number): bigint {
 
 function checkHash (hash: unknown, what: string): void {
   if (typeof hash !== 'string' || !HASH_HEX.test(hash)) throw GrowrError.BAD_ARGUMENT(`${what} must be 64 lowercase hex characters`)
-}
-
-/** A short, secret-free reason for a failed connection: the system error code when there is one. */
-function networkReason (err: unknown): string {
-  const e = err as { cause?: { code?: unknown }, code?: unknown, name?: unknown } | null
-  const code = e?.cause?.code ?? e?.code
-  if (typeof code === 'string' && /^[A-Z_]+$/.test(code)) return code
-  if (e?.name === 'AbortError') return 'aborted'
-  return 'connection failed'
-}
-
-/** Base64 of the UTF-8 bytes of `s` (basic auth), with btoa, present in Node and Bare. */
-function base64Utf8 (s: string): string {
-  const bytes = new TextEncoder().encode(s)
-  let bin = ''
-  for (const b of bytes) bin += String.fromCharCode(b)
-  return btoa(bin)
 }

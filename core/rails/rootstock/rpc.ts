@@ -3,30 +3,17 @@
  * Rootstock backend a node is configured with: rskj's RPC (4444), a public Rootstock node, or
  * anvil in the tests. JSON-RPC 2.0 over HTTP POST.
  *
- * Two ways a call fails, told apart by code so the UI can say which (as core/rails/bitcoin/rpc.ts):
- * - `BACKEND_UNREACHABLE`: nothing answered (connection refused or reset, DNS, or no answer within
- *   `timeoutMs`). The message names the URL (without any credentials in it) and the method.
- * - `BACKEND_ERROR`: the node answered, with an error ({@link EvmRpcError}: the method, the node's
- *   message and its JSON-RPC error code), refused the credentials (HTTP 401/403), or answered
- *   something that is not JSON-RPC or not what the method returns.
- * Credentials in the URL (`https://user:key@host/`) are sent as HTTP basic auth, never shown, and
- * scrubbed from anything a node echoes back.
+ * The transport (core/rails/json-rpc.ts) tells `BACKEND_UNREACHABLE` from `BACKEND_ERROR` and
+ * keeps credentials in the URL (`https://user:key@host/`) out of every message; each named method
+ * here checks the shape of what the node answered.
  *
  * Quantities (balances, gas, nonces) come back as bigint: wei exceed 2^53.
- * Runtime: the global `fetch` of Node 20+; under Bare pass one (bare-fetch) as `options.fetch`.
  * No `node:` imports: the module loads under Bare.
  */
-import '../../runtime/text-encoding.ts' // Bare has no TextEncoder global; Node: nothing
-import '../../runtime/fetch.ts' // Bare has no fetch global; Node: nothing
 import { GrowrError } from '../../errors.ts'
+import { JsonRpcClient, JsonRpcError, type FetchLike } from '../json-rpc.ts'
 
-/** The subset of WHATWG fetch this client uses; Node's global fetch and bare-fetch fit it. */
-export type FetchLike = (url: string, init: {
-  method: 'POST'
-  headers: Record<string, string>
-  body: string
-  signal?: unknown
-}) => Promise<{ status: number, text (): Promise<string> }>
+export type { FetchLike } from '../json-rpc.ts'
 
 /** How to reach the backend. */
 export interface EvmRpcOptions {
@@ -38,25 +25,8 @@ export interface EvmRpcOptions {
   fetch?: FetchLike
 }
 
-/** An error the node answered with: a {@link GrowrError} coded `BACKEND_ERROR` that also carries what the node said. */
-export class EvmRpcError extends GrowrError {
-  /** the RPC method that failed */
-  readonly method: string
-  /** the node's JSON-RPC error code (-32601 method not found, -32602 invalid params, -32000/3 execution reverted...), or null when the failure was HTTP-level or a malformed answer */
-  readonly rpcCode: number | null
-  /** the HTTP status of the answer */
-  readonly status: number
-  /** the node's own error message (secrets scrubbed), or '' when the failure was not the node's error */
-  readonly nodeMessage: string
-
-  constructor (method: string, message: string, rpcCode: number | null, status: number, nodeMessage = '') {
-    super('BACKEND_ERROR', message)
-    this.method = method
-    this.rpcCode = rpcCode
-    this.status = status
-    this.nodeMessage = nodeMessage
-  }
-}
+/** An error the node answered with (BACKEND_ERROR): the method, its JSON-RPC code (-32601 method not found, -32602 invalid params, -32000/3 execution reverted...), the HTTP status and the node's message. */
+export class EvmRpcError extends JsonRpcError {}
 
 /** @returns whether `err` is the node saying it does not have the method (JSON-RPC -32601) */
 export function isMethodNotFound (err: unknown): boolean {
@@ -138,40 +108,27 @@ const DATA = /^0x([0-9a-fA-F]{2})*$/
  * there is nothing to close.
  */
 export class EvmRpc {
-  /** the endpoint without credentials: safe to show and log */
-  readonly url: string
-  readonly timeoutMs: number
-  readonly #auth: string | null
-  readonly #secrets: string[]
-  readonly #fetch: FetchLike
-  #id = 0
+  readonly #rpc: JsonRpcClient
 
   /**
    * @param options endpoint and per-call timeout ({@link EvmRpcOptions})
-   * @throws GrowrError BAD_ARGUMENT when the URL is not http(s), the timeout is not a positive integer, or there is no fetch in this runtime (Bare) and none is passed
+   * @throws GrowrError BAD_ARGUMENT when the URL is not http(s), the timeout is not a positive integer, or there is no fetch in this runtime and none is passed
    */
   constructor (options: EvmRpcOptions) {
-    const { url, timeoutMs } = options
-    let parsed: URL
-    try {
-      parsed = new URL(url)
-    } catch {
-      throw GrowrError.BAD_ARGUMENT('the Rootstock backend URL is not a URL')
-    }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw GrowrError.BAD_ARGUMENT('the Rootstock backend URL must be http:// or https://')
-    if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) throw GrowrError.BAD_ARGUMENT('timeoutMs must be a positive integer of milliseconds')
-    const username = decodeURIComponent(parsed.username)
-    const password = decodeURIComponent(parsed.password)
-    // built by hand: Bare's URL prints cleared credentials as `http://:@host/`
-    this.url = `${parsed.protocol}//${parsed.host}${parsed.pathname}${parsed.search}`
-    this.timeoutMs = timeoutMs
-    this.#auth = username !== '' || password !== '' ? 'Basic ' + base64Utf8(`${username}:${password}`) : null
-    this.#secrets = [password, username].filter((s) => s.length >= 4) // shorter ones would mangle every message and protect nothing
-    let f: FetchLike | undefined = options.fetch
-    if (f === undefined && typeof globalThis.fetch === 'function') f = globalThis.fetch.bind(globalThis) as unknown as FetchLike
-    if (f === undefined) throw GrowrError.BAD_ARGUMENT('this runtime has no fetch (Bare): pass options.fetch, e.g. from bare-fetch')
-    this.#fetch = f
+    this.#rpc = new JsonRpcClient({
+      url: options.url,
+      timeoutMs: options.timeoutMs,
+      fetch: options.fetch,
+      label: 'Rootstock',
+      version: '2.0',
+      error: (method, message, rpcCode, status, nodeMessage) => new EvmRpcError(method, message, rpcCode, status, nodeMessage)
+    })
   }
+
+  /** the endpoint without credentials: safe to show and log */
+  get url (): string { return this.#rpc.url }
+  /** ms one call may take */
+  get timeoutMs (): number { return this.#rpc.timeoutMs }
 
   /**
    * Calls one JSON-RPC 2.0 method.
@@ -181,73 +138,11 @@ export class EvmRpc {
    * @throws GrowrError BACKEND_UNREACHABLE when nothing answers within `timeoutMs`; {@link EvmRpcError} (code BACKEND_ERROR) when the node answers with an error, refuses the credentials or does not speak JSON-RPC
    */
   async call<T = unknown> (method: string, params: unknown[] = []): Promise<T> {
-    const id = ++this.#id
-    const headers: Record<string, string> = { 'content-type': 'application/json' }
-    if (this.#auth !== null) headers.authorization = this.#auth
-    const body = JSON.stringify({ jsonrpc: '2.0', id, method, params })
-    const controller = typeof AbortController === 'function' ? new AbortController() : null
-    let timer: ReturnType<typeof setTimeout> | undefined
-    let timedOut = false
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => {
-        timedOut = true
-        controller?.abort()
-        reject(GrowrError.BACKEND_UNREACHABLE(this.#scrub(`the Rootstock backend at ${this.url} did not answer ${method} within ${this.timeoutMs} ms`)))
-      }, this.timeoutMs)
-    })
-    const exchange = async (): Promise<{ status: number, text: string }> => {
-      try {
-        const res = await this.#fetch(this.url, { method: 'POST', headers, body, signal: controller?.signal })
-        return { status: res.status, text: await res.text() }
-      } catch (err) {
-        if (timedOut) throw err // the timer already rejected with the clearer reason
-        throw GrowrError.BACKEND_UNREACHABLE(this.#scrub(`the Rootstock backend at ${this.url} is unreachable (${networkReason(err)}) calling ${method}`))
-      }
-    }
-    let answer: { status: number, text: string }
-    try {
-      answer = await Promise.race([exchange(), timeout])
-    } finally {
-      clearTimeout(timer)
-    }
-    return this.#result<T>(method, id, answer.status, answer.text)
-  }
-
-  #result<T> (method: string, id: number, status: number, text: string): T {
-    if (status === 401 || status === 403) {
-      throw new EvmRpcError(method, `the Rootstock backend at ${this.url} refused the credentials (HTTP ${status})`, null, status)
-    }
-    let reply: unknown
-    try {
-      reply = JSON.parse(text)
-    } catch {
-      throw new EvmRpcError(method, `the Rootstock backend at ${this.url} answered ${method} with HTTP ${status} and no JSON-RPC reply`, null, status)
-    }
-    if (reply === null || typeof reply !== 'object' || Array.isArray(reply) || !('result' in reply || 'error' in reply)) {
-      throw new EvmRpcError(method, `the Rootstock backend at ${this.url} answered ${method} with something that is not a JSON-RPC reply`, null, status)
-    }
-    const { result, error, id: replyId } = reply as { result?: unknown, error?: unknown, id?: unknown }
-    if (error !== null && error !== undefined) {
-      const e = error as { code?: unknown, message?: unknown }
-      const rpcCode = typeof e.code === 'number' ? e.code : null
-      const message = this.#scrub(typeof e.message === 'string' ? e.message : JSON.stringify(error))
-      throw new EvmRpcError(method, `${method} failed on the Rootstock backend: ${message}${rpcCode !== null ? ` (code ${rpcCode})` : ''}`, rpcCode, status, message)
-    }
-    if (replyId !== id) {
-      throw new EvmRpcError(method, `the Rootstock backend at ${this.url} answered ${method} for another request (id ${String(replyId)}, not ${id})`, null, status)
-    }
-    if (status !== 200) throw new EvmRpcError(method, `the Rootstock backend at ${this.url} answered ${method} with HTTP ${status}`, null, status)
-    return result as T
-  }
-
-  #scrub (message: string): string {
-    let out = message
-    for (const s of this.#secrets) out = out.split(s).join('***')
-    return out
+    return await this.#rpc.call<T>(method, params)
   }
 
   #bad (method: string, what: string): EvmRpcError {
-    return new EvmRpcError(method, `the Rootstock backend at ${this.url} answered ${method} with ${what}`, null, 200)
+    return this.#rpc.bad(method, what) as EvmRpcError
   }
 
   async #quantity (method: string, params: unknown[] = []): Promise<bigint> {
@@ -387,20 +282,4 @@ function checkHash (hash: string, what: string): void {
 
 function checkAddress (address: string): void {
   if (typeof address !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(address)) throw GrowrError.BAD_ARGUMENT('an address is 0x and 40 hex digits')
-}
-
-function networkReason (err: unknown): string {
-  const e = err as { cause?: { code?: string, message?: string }, code?: string, message?: string }
-  return e?.cause?.code ?? e?.code ?? e?.cause?.message ?? e?.message ?? String(err)
-}
-
-function base64Utf8 (s: string): string {
-  const bytes = new TextEncoder().encode(s)
-  const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
-  let out = ''
-  for (let i = 0; i < bytes.length; i += 3) {
-    const n = (bytes[i] << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0)
-    out += abc[(n >> 18) & 63] + abc[(n >> 12) & 63] + (i + 1 < bytes.length ? abc[(n >> 6) & 63] : '=') + (i + 2 < bytes.length ? abc[n & 63] : '=')
-  }
-  return out
 }
