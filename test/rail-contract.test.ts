@@ -66,8 +66,8 @@ test('rails via the contract - Lightning funding by preimage; Bitcoin addresses 
   const { id: f3 } = await i['funding.commit']({ book, project: manual, amount: 1_000 })
   await rejectsCode(t, i['payment.prove']({ book, kind: 'funding', ref: f3, proof: { invoice, preimage } }), 'BAD_ARGUMENT', 'proving a manual payment is refused before anything is written')
 
-  // Rootstock: the payee's wallet address for the record, with the checksum the book checks (EIP-55 on a dev chain, RSKIP-60 on 30 and 31)
-  for (const chainId of [33, 31]) {
+  // Rootstock (dev chains: mainnet and testnet proofs need rskj's Unitrie): the payee's wallet address for the record, EIP-55 checksummed as the book checks
+  for (const chainId of [33, 1337]) {
     const { id: rsk } = await o['project.create']({ book, terms: terms(Date.now(), { currency: 'RBTC', amount: 10_000_000, loanMinAmount: 100_000, loanMaxAmount: 5_000_000, disbursementFee: 1_000 }) })
     await o['project.rail.rootstock']({ book, project: rsk, chainId, unitExponent: 10 })
     await o['project.transition']({ book, project: rsk, action: 'activate' })

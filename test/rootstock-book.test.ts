@@ -50,6 +50,7 @@ test('rootstock book - RBTC fundings and disbursements proven by receipts, confi
   const btcProject = orig.newId()
   await accepted(t, orig, [{ type: 'project/create', projectId: btcProject, terms: rbtc({ currency: 'BTC' }) }])
   await rejected(t, orig, { type: 'project/rail-rootstock', projectId: btcProject, chainId: 33, token: null, unitExponent: 10, confirmations: 1 }, /move RBTC, not BTC/, 'native Rootstock payments are RBTC')
+  await rejected(t, orig, { type: 'project/rail-rootstock', projectId: btcProject, chainId: 30, token: null, unitExponent: 10, confirmations: 1 }, /Unitrie/, 'Rootstock mainnet: its receipts are rooted in a trie this book cannot check yet, so no proof there could ever hold')
 
   const projectId = orig.newId()
   const testnetProject = orig.newId()
@@ -58,7 +59,7 @@ test('rootstock book - RBTC fundings and disbursements proven by receipts, confi
     { type: 'project/rail-rootstock', projectId, chainId: 33, token: null, unitExponent: 10, confirmations: 1 },
     { type: 'project/activate', projectId },
     { type: 'project/create', projectId: testnetProject, terms: rbtc() },
-    { type: 'project/rail-rootstock', projectId: testnetProject, chainId: 31, token: null, unitExponent: 10, confirmations: 1 },
+    { type: 'project/rail-rootstock', projectId: testnetProject, chainId: 1337, token: null, unitExponent: 10, confirmations: 1 },
     { type: 'project/activate', projectId: testnetProject }
   ])
   const [borrower, investor] = await Promise.all([
@@ -83,8 +84,8 @@ test('rootstock book - RBTC fundings and disbursements proven by receipts, confi
   await accepted(t, orig, [
     { type: 'payment/address', kind: 'funding', ref: fundingId, address: toChecksumAddress(payee, null) },
     { type: 'payment/address', kind: 'funding', ref: other, address: toChecksumAddress(keys.address(2).address, null) },
-    // the same key on Rootstock testnet: its address carries the chain 31 checksum (RSKIP-60)
-    { type: 'payment/address', kind: 'funding', ref: onTestnet, address: toChecksumAddress(keys.address(4).address, 31) }
+    // another dev chain (1337): EIP-55 checksums there too
+    { type: 'payment/address', kind: 'funding', ref: onTestnet, address: toChecksumAddress(keys.address(4).address, null) }
   ])
   await investor.until(async () => (await investor.view.get('addresses', `funding/${onTestnet}`)) !== null, 20_000, 'addresses replicated')
   await rejected(t, investor, { type: 'payment/record', paymentId: investor.newId(), kind: 'funding', ref: fundingId, amount: 2_000_000, currency: 'RBTC', rail: 'manual', reference: 'trust me' }, /prove them/, 'no hand-recorded payment on a proven rail')
@@ -95,7 +96,7 @@ test('rootstock book - RBTC fundings and disbursements proven by receipts, confi
   await rejected(t, investor, { type: 'payment/prove', paymentId: investor.newId(), kind: 'funding', ref: other, amount: 1_000_000, currency: 'RBTC', rail: 'rootstock', proof: asOp(short) }, /less than|smaller|short|at least/, 'one wei short of what the book expects')
   await rejected(t, investor, { type: 'payment/prove', paymentId: investor.newId(), kind: 'funding', ref: other, amount: 1_000_000, currency: 'RBTC', rail: 'rootstock', proof: asOp(paid) }, /pays|payee|to /, 'a payment to another payee\'s address')
   const onTestnetPaid = await pay(0, keys.address(4).address, 1_000_000n * 10n ** 10n)
-  await rejected(t, investor, { type: 'payment/prove', paymentId: investor.newId(), kind: 'funding', ref: onTestnet, amount: 1_000_000, currency: 'RBTC', rail: 'rootstock', proof: asOp(onTestnetPaid) }, /chain/, 'a transaction signed for chain 33 proves nothing on chain 31')
+  await rejected(t, investor, { type: 'payment/prove', paymentId: investor.newId(), kind: 'funding', ref: onTestnet, amount: 1_000_000, currency: 'RBTC', rail: 'rootstock', proof: asOp(onTestnetPaid) }, /chain/, 'a transaction signed for chain 33 proves nothing on chain 1337')
   const bad = asOp(paid)
   await rejected(t, investor, { type: 'payment/prove', paymentId: investor.newId(), kind: 'funding', ref: fundingId, amount: 2_000_000, currency: 'RBTC', rail: 'rootstock', proof: { ...bad, receiptProof: bad.txProof } }, /refused/, 'the transactions-trie proof passed off as the receipts trie\'s')
 

@@ -58,6 +58,9 @@ export const projectRailRootstock: Handler = async (ctx) => {
   const p = await ctx.get('projects', op.projectId)
   if (!p) return `no project ${op.projectId}`
   if (p.status !== 'draft') return `project is ${p.status}: its rail is set only while draft`
+  // rskj roots its transactions and receipts in its own binary trie (RSKIP-126 Unitrie), not the
+  // Ethereum hexary trie books/proofs/rootstock-receipt.ts checks: no proof from those chains could hold
+  if (op.chainId === 30 || op.chainId === 31) return `proofs from Rootstock ${op.chainId === 30 ? 'mainnet' : 'testnet'} are rooted in rskj's Unitrie (RSKIP-126), which this book cannot check yet: only EVM chains with Ethereum tries (a local dev chain) can be named`
   if (op.token === null && p.terms.currency !== 'RBTC') return `native Rootstock payments move RBTC, not ${p.terms.currency}`
   if (op.token !== null && (p.terms.currency === 'RBTC' || p.terms.currency === 'BTC')) return `a token project counts in the token's own code, not ${p.terms.currency}`
   ctx.put('projects', p.projectId, { ...p, rail: { rail: 'rootstock', chainId: op.chainId, token: op.token === null ? null : op.token.toLowerCase(), unitExponent: op.unitExponent, confirmations: op.confirmations }, updatedAt: op.ts })
