@@ -27,12 +27,13 @@ import { receiveIndexFor } from '../core/wallet/receive-index.ts'
 import { isDidKey } from '../core/identity/did-key.ts'
 import type { Identity } from '../core/identity/keyfile.ts'
 import { refFor, type BitcoinRail, type BitcoinRailStatus, type RailBalance, type TrackedTx } from '../core/rails/bitcoin/rail.ts'
+import type { RootstockBalance, RootstockRail, RootstockRailStatus, RootstockTrackedTx } from '../core/rails/rootstock/rail.ts'
 
 type BookArg = { book: string; timeoutMs?: number }
 export interface Acted { id: string; opId: string; status: 'accepted' }
 
 export interface Contract {
-  'status': { args: Record<string, never>; result: { did: string; storage: string; peers: number; books: Array<{ topic: string; name: string; role: string | null; writable: boolean }>; bitcoin?: BitcoinRailStatus | null } }
+  'status': { args: Record<string, never>; result: { did: string; storage: string; peers: number; books: Array<{ topic: string; name: string; role: string | null; writable: boolean }>; bitcoin?: BitcoinRailStatus | null; rootstock?: RootstockRailStatus | null } }
   'book.create': { args: { name: string }; result: { topic: string } }
   'book.join': { args: { book: string }; result: { topic: string } }
   'book.show': { args: BookArg; result: { topic: string; name: string; originator: string; hash: string; summary: BookSummary } }
@@ -107,32 +108,50 @@ export interface Contract {
   }
   /** a receive address of the node's BIP-84 account: a record's own (`ref`, receive-index.ts) or index `index` (default 0) */
   'wallet.receive': { args: { network: BitcoinNetwork; ref?: string; index?: number }; result: { address: string; path: string; index: number } }
-  /** the Bitcoin wallet's balance from the node's backend (sats as decimal strings); needs `growr start --bitcoin-rpc` */
-  'wallet.balance': { args: Record<string, never>; result: RailBalance }
+  /**
+   * the Bitcoin wallet's balance from the node's backend (sats as decimal strings); needs `growr start --bitcoin-rpc`.
+   * With a Rootstock backend too, `rootstock` holds that wallet's balance ({@link RootstockBalance}); a node with only
+   * a Rootstock backend answers `wallet.balance.rootstock`
+   */
+  'wallet.balance': { args: Record<string, never>; result: RailBalance & { rootstock?: RootstockBalance } }
+  /** the Rootstock wallet's balance (wei and token units as decimal strings, per address); needs `growr start --rootstock-rpc` */
+  'wallet.balance.rootstock': { args: Record<string, never>; result: RootstockBalance }
   /** pays addresses from the Bitcoin wallet in one transaction; amounts in sats (decimal strings or safe integers), feeRate sat/vB */
   'wallet.send': { args: { to: Array<{ address: string; amount: string | number }>; feeRate?: number }; result: { txid: string; fee: string; vsize: number } }
   /**
    * pays the payee's posted address for a record from the wallet (the payee's node proves it);
    * `kind: 'distribution'` without `ref`: one transaction paying every investor what is owed to
-   * the distribution address it posted (investors without one are listed in `skipped`)
+   * the distribution address it posted (investors without one are listed in `skipped`).
+   * On a Rootstock project: native RBTC or the project's token, minor units x 10^unitExponent
+   * base units; a distribution there is one transaction per investor (EVM transactions have one
+   * recipient), each output naming its own `txid`
    */
   'payment.pay': { args: BookArg & { kind: PaymentKind; ref?: string; amount?: number; feeRate?: number }; result: PayOutcome }
-  /** the wallet's transactions with where each stands (mempool, confirmed N, replaced, dropped, unbroadcast) */
-  'payment.tracked': { args: Record<string, never>; result: TrackedTx[] }
+  /** the wallet's transactions with where each stands (mempool, confirmed N, replaced, dropped, unbroadcast; Rootstock: pending, mined N, confirmed N, reverted, dropped) */
+  'payment.tracked': { args: Record<string, never>; result: Array<TrackedTx | RootstockTrackedTx> }
 }
 
-/** What `payment.pay` did: the transaction, and each payment it carries (sats as decimal strings). */
+/** What `payment.pay` did: the transaction, and each payment it carries (minor units, sats on Bitcoin, as decimal strings). */
 export interface PayOutcome {
+  /** the transaction (on Rootstock, the first one of a distribution) */
   txid: string
   /** the (first) address paid */
   address: string
-  /** sats paid to the payees in all */
+  /** minor units paid to the payees in all */
   amount: string
+  /** sats; on Rootstock, the most the gas can cost in wei */
   fee: string
   /** an earlier transaction for the same payment was returned instead of paying twice */
   reused: boolean
-  outputs: Array<{ kind: PaymentKind; ref: string; address: string; amount: string }>
+  outputs: Array<{ kind: PaymentKind; ref: string; address: string; amount: string; txid?: string; reused?: boolean }>
   skipped: Array<{ ref: string; amount: string; reason: string }>
+  /** absent: Bitcoin */
+  rail?: 'rootstock'
+  /** Rootstock: base units paid in all (wei, or token units with `token`) */
+  baseUnits?: string
+  token?: string | null
+  /** in plain words, e.g. that a distribution on an EVM chain takes one transaction per investor */
+  note?: string
 }
 
 /**
@@ -187,7 +206,7 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
         const me = await b.view.get('members', node.did)
         return { topic: b.topic, name: meta?.name ?? '(not replicated yet)', role: me && !me.removed ? me.role : null, writable: b.writable }
       }))
-      return { did: node.did, storage: node.storage, peers: node.peerCount, books, bitcoin: services.bitcoin?.status() ?? null }
+      return { did: node.did, storage: node.storage, peers: node.peerCount, books, bitcoin: services.bitcoin?.status() ?? null, rootstock: services.rootstock?.status() ?? null }
     },
     async 'book.create' ({ name }) {
       if (typeof name !== 'string' || !name.trim()) throw GrowrError.BAD_ARGUMENT('a book needs a --name')
@@ -525,7 +544,13 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
       return { address: r.address, path: r.path, index: r.index }
     },
     async 'wallet.balance' () {
-      return (await bitcoin()).balance()
+      await services.ready()
+      if (services.bitcoin === null && services.rootstock !== null) throw GrowrError.BAD_ARGUMENT('this node has no Bitcoin backend, only a Rootstock one: ask wallet.balance.rootstock (`growr wallet balance` shows it)')
+      const btc = (await bitcoin()).balance()
+      return services.rootstock === null ? btc : { ...btc, rootstock: await (await rootstock()).balance() }
+    },
+    async 'wallet.balance.rootstock' () {
+      return await (await rootstock()).balance()
     },
     async 'wallet.send' (a) {
       const rail = await bitcoin()
@@ -535,12 +560,17 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
       return { txid: r.txid, fee: r.fee.toString(), vsize: r.vsize }
     },
     async 'payment.pay' (a) {
-      const rail = await bitcoin()
+      await services.ready()
       const book = bookOf(a)
-      if (a.kind === 'distribution' && a.ref === undefined) return await distributeOnChain(rail, book, a.feeRate)
+      if (a.kind === 'distribution' && a.ref === undefined) {
+        if (services.rootstock !== null && await owedOnRootstock(book, services.rootstock.chainId)) return await distributeOnRootstock(await rootstock(), book)
+        return await distributeOnChain(await bitcoin(), book, a.feeRate)
+      }
       if (typeof a.ref !== 'string') throw GrowrError.BAD_ARGUMENT('--ref <funding or loan id> is required (only a distribution to every investor goes without)')
       const target = await waitFor(book, paidFor(a.kind), a.ref, a.timeoutMs) as Funding | Loan
       const project = await book.view.get('projects', target.projectId)
+      if (project?.rail?.rail === 'rootstock') return await payOnRootstock(book, a.kind, a.ref, target, project as Project & { rail: Extract<Project['rail'], { rail: 'rootstock' }> }, a.amount)
+      const rail = await bitcoin()
       if (project?.rail?.rail !== 'bitcoin') throw GrowrError.BAD_ARGUMENT(`this project is paid ${project?.rail ? 'on ' + project.rail.rail : 'by hand (manual rail)'}, not on Bitcoin: nothing to pay from the wallet`)
       if (project.rail.network !== rail.network) throw GrowrError.BAD_ARGUMENT(`this project pays on ${project.rail.network}; this node's Bitcoin backend follows ${rail.network}`)
       const meta = await book.view.meta()
@@ -555,7 +585,91 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
       return { txid: r.txid, address: posted.address, amount: String(value), fee: r.fee.toString(), reused: r.reused, outputs: [{ kind: a.kind, ref: a.ref, address: posted.address, amount: String(value) }], skipped: [] }
     },
     async 'payment.tracked' () {
-      return (await bitcoin()).tracked()
+      await services.ready()
+      if (services.bitcoin === null && services.rootstock !== null) return (await rootstock()).tracked()
+      const btc: Array<TrackedTx | RootstockTrackedTx> = (await bitcoin()).tracked()
+      return services.rootstock === null ? btc : [...btc, ...(await rootstock()).tracked()]
+    }
+  }
+
+  /** The node's Rootstock rail, or why there is none. */
+  async function rootstock (): Promise<RootstockRail> {
+    await services.ready()
+    if (services.rootstock === null) throw GrowrError.BAD_ARGUMENT('this node has no Rootstock backend: start it with `growr start --rootstock-rpc URL --rootstock-chain-id N`')
+    await services.rootstock.ready()
+    return services.rootstock
+  }
+
+  /** Who pays a payment of `kind` for `target`: the investor (funding), the borrower (repayment), the originator (the rest). */
+  async function payerFor (book: Book, kind: PaymentKind, target: Funding | Loan): Promise<string | undefined> {
+    return kind === 'funding' ? (target as Funding).investor : kind === 'repayment' ? (target as Loan).borrower : (await book.view.meta())?.originator
+  }
+
+  /**
+   * Pays one record's posted Rootstock address from the wallet: minor units x 10^unitExponent of
+   * RBTC or the project's token; never twice for the same amount due (the reference changes
+   * only once the book counts the payment).
+   */
+  async function payOnRootstock (book: Book, kind: PaymentKind, ref: string, target: Funding | Loan, project: Project & { rail: Extract<Project['rail'], { rail: 'rootstock' }> }, asked?: number): Promise<PayOutcome> {
+    const rail = await rootstock()
+    if (project.rail.chainId !== rail.chainId) throw GrowrError.BAD_ARGUMENT(`this project pays on Rootstock chain id ${project.rail.chainId}; this node's Rootstock backend is configured for chain id ${rail.chainId}`)
+    const payer = await payerFor(book, kind, target)
+    if (payer !== node.did) throw GrowrError.BAD_ARGUMENT(`a ${kind} is paid by ${kind === 'funding' ? 'the investor who committed it' : kind === 'repayment' ? 'the borrower' : 'the originator'} (${String(payer)}), not by this node`)
+    const posted = await book.view.get('addresses', `${kind}/${ref}`)
+    if (posted === null || typeof posted !== 'object' || !('address' in posted)) throw GrowrError.NOT_FOUND(`the payee has not posted a ${kind} address for ${ref} yet: nothing to pay to (they run \`growr payment address --kind ${kind} --ref ${ref}\`)`)
+    const due = await dueOnChain(book, kind, target, project.terms.disbursementFee)
+    const value = asked === undefined ? due.amount : amount(asked)
+    if (value > due.amount) throw GrowrError.BAD_ARGUMENT(`${value} ${project.terms.currency} minor units is more than the ${due.amount} owed: the book would not count it`)
+    const unit = 10n ** BigInt(project.rail.unitExponent)
+    const r = await rail.pay({ to: posted.address, amount: BigInt(value) * unit, token: project.rail.token, ref: `${book.topic}:${kind}:${ref}:${due.key}:${value}`, required: project.rail.confirmations })
+    return {
+      txid: r.txHash, address: posted.address, amount: String(value), fee: r.fee.toString(), reused: r.reused,
+      outputs: [{ kind, ref, address: posted.address, amount: String(value), txid: r.txHash }], skipped: [],
+      rail: 'rootstock', baseUnits: r.amount.toString(), token: project.rail.token
+    }
+  }
+
+  /** Whether `book` owes an investor of a Rootstock project on `chainId` anything. */
+  async function owedOnRootstock (book: Book, chainId: number): Promise<boolean> {
+    for (const f of await book.view.list('fundings')) {
+      if (f.entitled <= f.distributed) continue
+      const rail = (await book.view.get('projects', f.projectId))?.rail
+      if (rail?.rail === 'rootstock' && rail.chainId === chainId) return true
+    }
+    return false
+  }
+
+  /** Pays every investor of the book's Rootstock projects on this chain what is owed, one transaction each. */
+  async function distributeOnRootstock (rail: RootstockRail, book: Book): Promise<PayOutcome> {
+    const meta = await book.view.meta()
+    if (meta?.originator !== node.did) throw GrowrError.BAD_ARGUMENT('only the originator distributes to investors')
+    const outputs: PayOutcome['outputs'] = []
+    const skipped: PayOutcome['skipped'] = []
+    let fee = 0n
+    let base = 0n
+    let total = 0
+    const tokens = new Set<string | null>()
+    for (const f of await book.view.list('fundings')) {
+      const owed = f.entitled - f.distributed
+      if (owed <= 0) continue
+      const project = await book.view.get('projects', f.projectId)
+      if (project?.rail?.rail !== 'rootstock' || project.rail.chainId !== rail.chainId) continue
+      const posted = await book.view.get('addresses', `distribution/${f.fundingId}`)
+      if (posted === null || typeof posted !== 'object' || !('address' in posted)) { skipped.push({ ref: f.fundingId, amount: String(owed), reason: 'the investor has not posted a distribution address' }); continue }
+      // the reference holds what was distributed so far: a retry before the watcher proves it returns the same transaction
+      const r = await rail.pay({ to: posted.address, amount: BigInt(owed) * 10n ** BigInt(project.rail.unitExponent), token: project.rail.token, ref: `${book.topic}:distribution:${f.fundingId}:${f.distributed}:${owed}`, required: project.rail.confirmations })
+      outputs.push({ kind: 'distribution', ref: f.fundingId, address: posted.address, amount: String(owed), txid: r.txHash, reused: r.reused })
+      fee += r.fee
+      base += r.amount
+      tokens.add(project.rail.token)
+      total += owed
+    }
+    if (outputs.length === 0) throw GrowrError.BAD_ARGUMENT(skipped.length === 0 ? 'nothing is owed to investors on Rootstock' : `nothing to pay: ${skipped.length} investor(s) owed have not posted a distribution address`)
+    return {
+      txid: outputs[0].txid as string, address: outputs[0].address, amount: String(total), fee: fee.toString(), reused: outputs.every((o) => o.reused === true), outputs, skipped,
+      // base units of different tokens do not add up: then baseUnits is left out
+      rail: 'rootstock', ...(tokens.size === 1 ? { baseUnits: base.toString(), token: [...tokens][0] } : {}),
+      note: `${outputs.length} transaction${outputs.length === 1 ? '' : 's'}: an EVM transaction pays one recipient, so each investor gets its own`
     }
   }
 

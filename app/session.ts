@@ -20,6 +20,10 @@ import { restoreFromBackup, type WalletSeedOutcome } from '../core/sscr/backup.t
 import type { BootstrapNode } from '../core/network/swarm.ts'
 import type DHT from 'hyperdht'
 import type { Book } from '../books/book.ts'
+import type { BackendStatus, BitcoinBackendConfig, BitcoinRail } from '../core/rails/bitcoin/rail.ts'
+import type { WatcherEvent } from '../core/rails/bitcoin/watcher.ts'
+import type { RootstockBackendConfig, RootstockBackendStatus, RootstockRail } from '../core/rails/rootstock/rail.ts'
+import type { RootstockWatcherEvent } from '../core/rails/rootstock/watcher.ts'
 import { createHandlers, type Contract, type Handlers } from './contract.ts'
 
 /** Methods the session answers itself, before and after an identity exists. */
@@ -49,6 +53,24 @@ export interface SessionEvents {
   'wallet.changed': Record<string, never>
   /** an identity now exists (created or restored) and the node runs */
   'identity': { did: string }
+  /**
+   * the payee's watcher on this node's Bitcoin rail saw, proved, was refused or reorganised out a
+   * payment (core/rails/bitcoin/watcher.ts WatcherEvent): `payment-seen` carries N of M confirmations
+   */
+  'bitcoin.payment': WatcherEvent
+  /** the Bitcoin backend became reachable or unreachable (url without credentials, height, error in words) */
+  'bitcoin.backend': BackendStatus
+  /**
+   * the wallet's view of the chain moved: a new tip or a new balance (sats as decimal strings);
+   * re-read balances and tracked transactions. Not sent for passes that changed nothing.
+   */
+  'bitcoin.sync': { height: number; tip: number; confirmed: string; unconfirmed: string; immature: string }
+  /** the payee's watcher on this node's Rootstock rail saw, proved or confirmed a payment, or was refused (core/rails/rootstock/watcher.ts) */
+  'rootstock.payment': RootstockWatcherEvent
+  /** the Rootstock backend became reachable or unreachable, or answers for another chain */
+  'rootstock.backend': RootstockBackendStatus
+  /** the Rootstock backend has a new tip */
+  'rootstock.sync': { height: number }
 }
 
 export type Request = { id: number; method: keyof Api; params?: unknown }
@@ -63,6 +85,10 @@ export interface SessionOptions {
   /** announce this node's DID for its issuing/verification services */
   announce?: boolean
   passphrase?: string
+  /** a Bitcoin backend: the node runs its Bitcoin rail (app/worker/config.ts reads it from --bitcoin-rpc etc.) */
+  bitcoin?: BitcoinBackendConfig
+  /** a Rootstock backend: the node runs its Rootstock rail (--rootstock-rpc, --rootstock-chain-id) */
+  rootstock?: RootstockBackendConfig
 }
 
 const RUNTIME: 'bare' | 'node' = typeof (globalThis as { Bare?: unknown }).Bare === 'object' ? 'bare' : 'node'
@@ -152,7 +178,7 @@ export class Session extends ReadyResource {
 
   private async start (passphrase = this.opts.passphrase): Promise<void> {
     const node = new GrowrNode({ storage: this.storage, bootstrap: this.opts.bootstrap, dht: this.opts.dht, passphrase })
-    const services = new Services(node, { announce: this.opts.announce })
+    const services = new Services(node, { announce: this.opts.announce, bitcoin: this.opts.bitcoin, rootstock: this.opts.rootstock })
     try {
       await services.ready()
     } catch (err) {
@@ -190,6 +216,42 @@ export class Session extends ReadyResource {
       wallet.on('change', onchange)
       this.unsubscribe.push(() => wallet.off('change', onchange))
     }
+    if (services.bitcoin) this.watchBitcoin(services.bitcoin)
+    if (services.rootstock) this.watchRootstock(services.rootstock)
+  }
+
+  /** Forwards the Rootstock rail's events: watcher events, backend changes and new tips. */
+  private watchRootstock (rail: RootstockRail): void {
+    const onwatcher = (e: RootstockWatcherEvent) => this.emit('event', { event: 'rootstock.payment', data: e })
+    const onbackend = (b: RootstockBackendStatus) => this.emit('event', { event: 'rootstock.backend', data: b })
+    const onsync = (s: { height: number }) => this.emit('event', { event: 'rootstock.sync', data: s })
+    rail.on('watcher', onwatcher)
+    rail.on('backend', onbackend)
+    rail.on('sync', onsync)
+    this.unsubscribe.push(() => { rail.off('watcher', onwatcher); rail.off('backend', onbackend); rail.off('sync', onsync) })
+  }
+
+  /**
+   * Forwards the Bitcoin rail's events: every watcher event as it comes (each is a change: the
+   * watcher reports confirmations only when they change), backend reachability changes, and a
+   * sync pass only when the tip or the balance moved (a pass runs every poll interval).
+   */
+  private watchBitcoin (rail: BitcoinRail): void {
+    let last = ''
+    const onwatcher = (e: WatcherEvent) => this.emit('event', { event: 'bitcoin.payment', data: e })
+    const onbackend = (b: BackendStatus) => this.emit('event', { event: 'bitcoin.backend', data: b })
+    const onsync = (s: { height: number; tip: number }) => {
+      const b = rail.balance()
+      const data = { height: s.height, tip: s.tip, confirmed: b.confirmed, unconfirmed: b.unconfirmed, immature: b.immature }
+      const key = JSON.stringify(data)
+      if (key === last) return
+      last = key
+      this.emit('event', { event: 'bitcoin.sync', data })
+    }
+    rail.on('watcher', onwatcher)
+    rail.on('backend', onbackend)
+    rail.on('sync', onsync)
+    this.unsubscribe.push(() => { rail.off('watcher', onwatcher); rail.off('backend', onbackend); rail.off('sync', onsync) })
   }
 
   // a burst of Autobase updates becomes one event

@@ -14,7 +14,11 @@
  *   --announce          GROWR_ANNOUNCE=1   announce the node's DID for its services
  *   --runtime bare|node GROWR_RUNTIME      the worker's runtime, default bare
  *   --ui DIR            GROWR_UI_DIR       serve this prebuilt bundle instead of building ui/
- * GROWR_PASSPHRASE unlocks an encrypted identity.
+ * GROWR_PASSPHRASE unlocks an encrypted identity. Chain backends, read as the worker reads them
+ * (app/worker/config.ts): --bitcoin-rpc URL --bitcoin-network NAME [--bitcoin-user U]
+ * [--bitcoin-bech32 P] [--bitcoin-birthday H] [--bitcoin-poll-ms MS] (GROWR_BITCOIN_*; the
+ * password only in GROWR_BITCOIN_RPC_PASSWORD), --rootstock-rpc URL --rootstock-chain-id N
+ * [--rootstock-poll-ms MS] (GROWR_ROOTSTOCK_*).
  */
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -23,6 +27,9 @@ import { resolveStorageDir } from '../core/storage-dir.ts'
 import { startHost, type Host } from './host/server.ts'
 import { buildUi, needsBuild } from './host/ui-build.ts'
 import type { WorkerRuntime } from './worker/spawn.ts'
+import { readConfig } from './worker/config.ts'
+
+const BACKEND_FLAGS = ['bitcoin-rpc', 'bitcoin-network', 'bitcoin-user', 'bitcoin-bech32', 'bitcoin-birthday', 'bitcoin-poll-ms', 'rootstock-rpc', 'rootstock-chain-id', 'rootstock-poll-ms'] as const
 
 const DEFAULT_PORT = 4977
 const REPO = fileURLToPath(new URL('..', import.meta.url))
@@ -35,10 +42,14 @@ async function main (): Promise<number> {
       port: { type: 'string' },
       announce: { type: 'boolean' },
       runtime: { type: 'string' },
-      ui: { type: 'string' }
+      ui: { type: 'string' },
+      ...Object.fromEntries(BACKEND_FLAGS.map((f) => [f, { type: 'string' as const }]))
     },
     strict: true
   })
+  // the backends as the worker itself would read them from these flags and the environment
+  const given = values as Record<string, string | boolean | undefined>
+  const { bitcoin, rootstock } = readConfig(BACKEND_FLAGS.flatMap((f) => typeof given[f] === 'string' ? [`--${f}`, given[f] as string] : []), process.env)
   const env = process.env
   const storage = resolveStorageDir({ storage: values.storage, env })
   const runtime = (values.runtime ?? env.GROWR_RUNTIME ?? 'bare') as WorkerRuntime
@@ -63,7 +74,9 @@ async function main (): Promise<number> {
     announce: values.announce === true || env.GROWR_ANNOUNCE === '1',
     uiDir,
     runtime,
-    passphrase: env.GROWR_PASSPHRASE || undefined
+    passphrase: env.GROWR_PASSPHRASE || undefined,
+    bitcoin,
+    rootstock
   }
   let host: Host
   try {

@@ -11,7 +11,10 @@
  * Requests are answered concurrently, so responses may come out of order; match them by id.
  * stdout carries nothing else (console.log is sent to stderr); logs go to stderr.
  * Settings: see app/worker/config.ts (--storage/GROWR_STORAGE, --bootstrap/GROWR_BOOTSTRAP,
- * --announce/GROWR_ANNOUNCE=1, GROWR_PASSPHRASE).
+ * --announce/GROWR_ANNOUNCE=1, GROWR_PASSPHRASE, and a Bitcoin backend: --bitcoin-rpc URL
+ * --bitcoin-network NAME, password in GROWR_BITCOIN_RPC_PASSWORD; the node then runs its Bitcoin
+ * rail and pushes `bitcoin.payment`, `bitcoin.backend` and `bitcoin.sync` events; likewise a
+ * Rootstock backend: --rootstock-rpc URL --rootstock-chain-id N, `rootstock.*` events).
  * Lifetime: on stdin end, SIGTERM or SIGINT the session closes (services, then the node) and the
  * worker exits 0; it exits 1 when the session cannot open (e.g. the storage is locked by another
  * node) or the arguments are wrong.
@@ -45,7 +48,7 @@ try {
   throw err // not reached: the process is gone
 }
 
-const session = new Session({ storage: config.storage, bootstrap: config.bootstrap, announce: config.announce, passphrase: config.passphrase })
+const session = new Session({ storage: config.storage, bootstrap: config.bootstrap, announce: config.announce, passphrase: config.passphrase, bitcoin: config.bitcoin, rootstock: config.rootstock })
 
 function send (message: Response | object): void {
   if (!ended) proc.stdout.write(encodeLine(message))

@@ -89,7 +89,10 @@ program.command('start')
   .option('--bitcoin-bech32 <prefix>', 'regtest only: the backend\'s address prefix (bcoin: rb)')
   .option('--bitcoin-birthday <height>', 'first block a fresh wallet scans (default: the backend\'s tip at first start)', int)
   .option('--bitcoin-poll-ms <ms>', 'how often the wallet syncs with the backend', int)
-  .action(async (o: { announce?: boolean; bitcoinRpc?: string; bitcoinNetwork?: 'mainnet' | 'testnet' | 'signet' | 'regtest'; bitcoinUser?: string; bitcoinBech32?: string; bitcoinBirthday?: number; bitcoinPollMs?: number }) => {
+  .addOption(new Option('--rootstock-rpc <url>', 'Rootstock (EVM) backend JSON-RPC URL: rskj, a Rootstock node, or a local dev chain').env('GROWR_ROOTSTOCK_RPC'))
+  .addOption(new Option('--rootstock-chain-id <n>', 'the chain id the backend must report: 30 mainnet, 31 testnet, 33 regtest').argParser(int).env('GROWR_ROOTSTOCK_CHAIN_ID'))
+  .option('--rootstock-poll-ms <ms>', 'how often the Rootstock wallet reads the chain', int)
+  .action(async (o: { announce?: boolean; bitcoinRpc?: string; bitcoinNetwork?: 'mainnet' | 'testnet' | 'signet' | 'regtest'; bitcoinUser?: string; bitcoinBech32?: string; bitcoinBirthday?: number; bitcoinPollMs?: number; rootstockRpc?: string; rootstockChainId?: number; rootstockPollMs?: number }) => {
     const g = globals()
     if (!hasIdentity(g.storage)) {
       const id = createIdentity(g.storage, { passphrase: process.env.GROWR_PASSPHRASE || undefined })
@@ -100,7 +103,9 @@ program.command('start')
     const bitcoin = o.bitcoinRpc
       ? { url: o.bitcoinRpc, network: o.bitcoinNetwork!, username: o.bitcoinUser, password: process.env.GROWR_BITCOIN_RPC_PASSWORD || undefined, bech32: o.bitcoinBech32, birthday: o.bitcoinBirthday, pollMs: o.bitcoinPollMs }
       : undefined
-    const services = new Services(node, { announce: !!o.announce, bitcoin })
+    if (o.rootstockRpc && o.rootstockChainId === undefined) throw GrowrError.BAD_ARGUMENT('--rootstock-rpc needs --rootstock-chain-id (30 mainnet, 31 testnet, 33 regtest)')
+    const rootstock = o.rootstockRpc ? { url: o.rootstockRpc, chainId: o.rootstockChainId!, pollMs: o.rootstockPollMs } : undefined
+    const services = new Services(node, { announce: !!o.announce, bitcoin, rootstock })
     await services.ready()
     for (const note of node.storageNotes) console.error(`growr: ${note}`)
     const handlers = createHandlers(node, services)
@@ -113,6 +118,7 @@ program.command('start')
       console.log(`network ${g.bootstrap ? 'private DHT ' + g.bootstrap : 'public HyperDHT'}`)
       for (const b of status.books) console.log(`book ${b.topic} ${b.name} (${b.role ?? 'reader'})`)
       if (status.bitcoin) console.log(`bitcoin ${status.bitcoin.network} backend ${status.bitcoin.backend.url} ${status.bitcoin.backend.reachable ? `at height ${status.bitcoin.backend.height}` : `UNREACHABLE: ${status.bitcoin.backend.error ?? ''}`}`)
+      if (status.rootstock) console.log(`rootstock chain ${status.rootstock.chainId} backend ${status.rootstock.backend.url} ${status.rootstock.backend.reachable && !status.rootstock.backend.error ? `at height ${status.rootstock.backend.height}` : `${status.rootstock.backend.reachable ? 'REFUSED' : 'UNREACHABLE'}: ${status.rootstock.backend.error ?? ''}`}; spending address ${status.rootstock.address}`)
       if (status.books.length === 0) console.log('no books yet: `growr book create --name NAME` or `growr book join TOPIC`')
       console.log(`peers ${status.peers}`)
     }
@@ -270,7 +276,7 @@ payment.command('cancel').requiredOption('--book <topic>').requiredOption('--pay
   .action(async (o: { book: string; payment: string; reason?: string }) => print(await run('payment.cancel', o), acted('payment cancelled')))
 
 payment.command('address').requiredOption('--book <topic>').addOption(new Option('--kind <kind>').choices(['funding', 'disbursement', 'repayment', 'distribution']).makeOptionMandatory())
-  .requiredOption('--ref <id>', 'the funding or loan').option('--address <address>', 'where you, the payee, want this paid (default: your wallet\'s address for this record; never reused)').description('bitcoin rail: post your receiving address for a payment')
+  .requiredOption('--ref <id>', 'the funding or loan').option('--address <address>', 'where you, the payee, want this paid (default: your wallet\'s address for this record; never reused)').description('bitcoin and rootstock rails: post your receiving address for a payment')
   .action(async (o: Contract['payment.address']['args']) => print(await run('payment.address', o), (r: { address: string }) => `receiving address ${r.address} posted`))
 payment.command('invoice').requiredOption('--book <topic>').addOption(new Option('--kind <kind>').choices(['funding', 'disbursement', 'repayment', 'distribution']).makeOptionMandatory())
   .requiredOption('--ref <id>', 'the funding or loan').requiredOption('--invoice <bolt11>', 'a BOLT 11 invoice from your node, for the amount due').description('lightning rail: post the invoice a payer pays (signed by the node key you registered)')
@@ -301,15 +307,21 @@ payment.command('reorg').requiredOption('--book <topic>').requiredOption('--paym
   })
 payment.command('pay').requiredOption('--book <topic>').addOption(new Option('--kind <kind>').choices(['funding', 'disbursement', 'repayment', 'distribution']).makeOptionMandatory())
   .option('--ref <id>', 'the funding or loan paid for (a distribution without --ref pays every investor owed, in one transaction)')
-  .option('--amount <sats>', 'sats (default: what the book expects; a repayment: the next instalment)', int).option('--fee-rate <sat/vB>', 'instead of the backend\'s estimate', int)
-  .description('bitcoin rail: pay the payee\'s posted address from this node\'s wallet; the payee\'s node proves it once it is deep enough')
-  .action(async (o: Contract['payment.pay']['args']) => print(await run('payment.pay', o), (r: Contract['payment.pay']['result']) => [
-    `paid: tx ${r.txid}${r.reused ? ' (already made for this payment: not paid twice)' : ''}, ${r.amount} sats, fee ${r.fee} sats`,
-    ...r.outputs.map((x) => `  ${x.amount} sats to ${x.address} (${x.kind} ${x.ref})`),
-    ...r.skipped.map((x) => `  skipped ${x.ref}: ${x.amount} sats owed, ${x.reason}`)
-  ].join('\n')))
-payment.command('tracked').description('bitcoin rail: this wallet\'s transactions and where each stands')
-  .action(async () => print(await run('payment.tracked', {}), (r: Contract['payment.tracked']['result']) => r.map((x) => `${x.txid} ${x.status.state}${'confirmations' in x.status ? ' ' + x.status.confirmations : ''}${x.ref ? ' ref ' + x.ref : ''} fee ${x.fee}`).join('\n') || 'no transactions yet'))
+  .option('--amount <minor>', 'minor units, sats on Bitcoin (default: what the book expects; a repayment: the next instalment)', int).option('--fee-rate <sat/vB>', 'bitcoin: instead of the backend\'s estimate', int)
+  .description('bitcoin and rootstock rails: pay the payee\'s posted address from this node\'s wallet; the payee\'s node proves it once it is deep enough')
+  .action(async (o: Contract['payment.pay']['args']) => print(await run('payment.pay', o), (r: Contract['payment.pay']['result']) => r.rail === 'rootstock'
+    ? [
+        `paid on Rootstock: ${r.amount} minor units${r.baseUnits !== undefined ? ` (${r.baseUnits} ${r.token ? `units of token ${r.token}` : 'wei'})` : ''}, gas at most ${r.fee} wei${r.note ? `; ${r.note}` : ''}`,
+        ...r.outputs.map((x) => `  tx ${x.txid ?? ''}${x.reused ? ' (already made for this payment: not paid twice)' : ''}: ${x.amount} to ${x.address} (${x.kind} ${x.ref})`),
+        ...r.skipped.map((x) => `  skipped ${x.ref}: ${x.amount} owed, ${x.reason}`)
+      ].join('\n')
+    : [
+        `paid: tx ${r.txid}${r.reused ? ' (already made for this payment: not paid twice)' : ''}, ${r.amount} sats, fee ${r.fee} sats`,
+        ...r.outputs.map((x) => `  ${x.amount} sats to ${x.address} (${x.kind} ${x.ref})`),
+        ...r.skipped.map((x) => `  skipped ${x.ref}: ${x.amount} sats owed, ${x.reason}`)
+      ].join('\n')))
+payment.command('tracked').description('bitcoin and rootstock rails: this wallet\'s transactions and where each stands')
+  .action(async () => print(await run('payment.tracked', {}), (r: Contract['payment.tracked']['result']) => r.map((x) => `${'rail' in x ? 'rootstock ' : ''}${x.txid} ${x.status.state}${'confirmations' in x.status ? ' ' + x.status.confirmations : ''}${x.ref ? ' ref ' + x.ref : ''} ${'rail' in x ? `gas at most ${x.fee} wei` : `fee ${x.fee}`}`).join('\n') || 'no transactions yet'))
 program.command('lightning').description('the Lightning rail')
   .command('node').requiredOption('--book <topic>').requiredOption('--key <pubkey>', 'your Lightning node\'s public key (33 bytes, hex)').description('register the node key your invoices in this book are signed with')
   .action(async (o: { book: string; key: string }) => print(await run('lightning.node', { book: o.book, nodeKey: o.key }), acted('node key registered')))
@@ -421,11 +433,22 @@ walletCmd.command('receive').addOption(new Option('--network <network>', 'Bitcoi
   .description('a receive address of this node\'s BIP-84 account')
   .action(async (o: { network: typeof NETWORKS[number]; ref?: string; index?: number }) => print(await run('wallet.receive', o), (r: Contract['wallet.receive']['result']) => `${r.address} (${r.path})`))
 
-walletCmd.command('balance').description('the Bitcoin wallet\'s balance, from the backend the running node was started with (--bitcoin-rpc)')
-  .action(async () => print(await run('wallet.balance', {}), (r: Contract['wallet.balance']['result']) => [
-    `bitcoin ${r.network}: ${r.confirmed} sats confirmed, ${r.unconfirmed} unconfirmed, ${r.immature} immature`,
-    r.backend.reachable ? `backend ${r.backend.url} at height ${r.backend.height}` : `backend ${r.backend.url} UNREACHABLE: ${r.backend.error ?? ''} (balance as of the last sync)`
-  ].join('\n')))
+walletCmd.command('balance').description('the wallet\'s balances, from the backends the running node was started with (--bitcoin-rpc, --rootstock-rpc)')
+  .action(async () => {
+    const { bitcoin, rootstock } = await run('status', {})
+    const rsk = (r: Contract['wallet.balance.rootstock']['result']) => [
+      `rootstock chain ${r.chainId}: ${r.rbtc.total} wei in all, ${r.rbtc.spendable} at the spending address ${r.address}`,
+      ...r.tokens.map((t) => `  token ${t.token}: ${t.total} units in all, ${t.spendable} at the spending address`),
+      ...r.addresses.filter((x) => x.index !== 0).map((x) => `  index ${x.index} ${x.address}: ${x.wei} wei${Object.entries(x.tokens).map(([t, u]) => `, ${u} of ${t}`).join('')}`),
+      r.backend.reachable ? `backend ${r.backend.url} at height ${r.backend.height}` : `backend ${r.backend.url} UNREACHABLE: ${r.backend.error ?? ''} (balance as of ${r.at === null ? 'never' : new Date(r.at).toISOString()})`
+    ]
+    if (!bitcoin && rootstock) return print(await run('wallet.balance.rootstock', {}), (r: Contract['wallet.balance.rootstock']['result']) => rsk(r).join('\n'))
+    print(await run('wallet.balance', {}), (r: Contract['wallet.balance']['result']) => [
+      `bitcoin ${r.network}: ${r.confirmed} sats confirmed, ${r.unconfirmed} unconfirmed, ${r.immature} immature`,
+      r.backend.reachable ? `backend ${r.backend.url} at height ${r.backend.height}` : `backend ${r.backend.url} UNREACHABLE: ${r.backend.error ?? ''} (balance as of the last sync)`,
+      ...(r.rootstock ? rsk(r.rootstock) : [])
+    ].join('\n'))
+  })
 walletCmd.command('send').requiredOption('--to <address>', 'the address to pay').requiredOption('--amount <sats>', 'sats').option('--fee-rate <sat/vB>', 'instead of the backend\'s estimate', int)
   .description('pay an address from the Bitcoin wallet')
   .action(async (o: { to: string; amount: string; feeRate?: number }) => print(await run('wallet.send', { to: [{ address: o.to, amount: o.amount }], feeRate: o.feeRate }), (r: Contract['wallet.send']['result']) => `sent: tx ${r.txid}, fee ${r.fee} sats (${r.vsize} vB)`))

@@ -6,7 +6,8 @@
  * eligibility with credentials from the issuer, checked by the originator's verification
  * service; her repayment record comes back to her as a credential. Ends with
  * `demo: converged <view-hash> on 3 peers` (exit 0) only if all three views are identical.
- * `npm run demo -- --rail bitcoin` runs the lifecycle on a bcoin regtest chain instead (app/demo/bitcoin.ts).
+ * `npm run demo -- --rail bitcoin` runs the lifecycle on a bcoin regtest chain instead (app/demo/bitcoin.ts),
+ * `npm run demo -- --rail rootstock` on an anvil EVM chain configured like Rootstock regtest (app/demo/rootstock.ts).
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process'
 import { createSocket } from 'node:dgram'
@@ -171,10 +172,12 @@ async function cleanup (): Promise<void> {
 
 const rail = process.argv.indexOf('--rail')
 if (rail !== -1) {
-  // npm run demo -- --rail bitcoin: the same lifecycle with real transactions (app/demo/bitcoin.ts)
-  if (process.argv[rail + 1] !== 'bitcoin') { console.error('demo: --rail takes bitcoin'); process.exit(2) }
+  // npm run demo -- --rail bitcoin|rootstock: the same lifecycle with real transactions (app/demo/bitcoin.ts, app/demo/rootstock.ts)
+  const which = process.argv[rail + 1]
+  if (which !== 'bitcoin' && which !== 'rootstock') { console.error('demo: --rail takes bitcoin or rootstock'); process.exit(2) }
   fs.rmSync(root, { recursive: true, force: true })
-  await (await import('./bitcoin.ts')).runBitcoinDemo()
+  if (which === 'bitcoin') await (await import('./bitcoin.ts')).runBitcoinDemo()
+  else await (await import('./rootstock.ts')).runRootstockDemo()
 } else {
   try {
     const hash = await main()

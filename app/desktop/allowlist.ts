@@ -24,7 +24,7 @@ export const API_METHODS = [
   'vp.create', 'vp.verify',
   'eligibility.check',
   'backup.create',
-  'wallet.show', 'wallet.receive', 'wallet.balance', 'wallet.send', 'payment.pay', 'payment.tracked'
+  'wallet.show', 'wallet.receive', 'wallet.balance', 'wallet.balance.rootstock', 'wallet.send', 'payment.pay', 'payment.tracked'
 ] as const satisfies ReadonlyArray<keyof Api>
 
 /** Api methods missing from API_METHODS; `never` when the list is complete. */

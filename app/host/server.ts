@@ -22,6 +22,7 @@ import { WebSocketServer } from 'ws'
 import { GrowrError } from '../../core/errors.ts'
 import type { BootstrapNode } from '../../core/network/swarm.ts'
 import { spawnWorker, type WorkerHandle, type WorkerRuntime } from '../worker/spawn.ts'
+import { bitcoinWorkerArgs, rootstockWorkerArgs, type HostBitcoinConfig, type HostRootstockConfig } from '../worker/backend-args.ts'
 import { serveStatic } from './static.ts'
 import { bridge } from './bridge.ts'
 import { PROTOCOL, allowedHosts, allowedOrigins, newToken, securityHeaders, tokenEquals, tokenFromProtocols } from './security.ts'
@@ -45,6 +46,10 @@ export interface HostOptions {
   passphrase?: string
   /** receives the worker's log lines (default: this process's stderr) */
   onLog?: (line: string) => void
+  /** a Bitcoin backend for the node's Bitcoin rail (its password reaches the worker in the environment only) */
+  bitcoin?: HostBitcoinConfig
+  /** a Rootstock backend for the node's Rootstock rail */
+  rootstock?: HostRootstockConfig
 }
 
 export interface Host {
@@ -63,7 +68,8 @@ export interface Host {
 /**
  * Starts the host: listens on 127.0.0.1, then spawns the worker and waits until its session
  * answers `session.status`.
- * @throws GrowrError BAD_ARGUMENT when `uiDir` has no index.html; the listen error (e.g.
+ * @throws GrowrError BAD_ARGUMENT when `uiDir` has no index.html or a backend setting is malformed
+ *   (app/worker/backend-args.ts); the listen error (e.g.
  *   EADDRINUSE) when the port is taken; WORKER_EXITED when the worker stops before answering
  */
 export async function startHost (opts: HostOptions): Promise<Host> {
@@ -74,6 +80,9 @@ export async function startHost (opts: HostOptions): Promise<Host> {
   } catch {
     throw GrowrError.BAD_ARGUMENT(`the UI bundle ${opts.uiDir} has no index.html (build the UI first)`)
   }
+  // a bad backend setting is refused before anything listens
+  if (opts.bitcoin) bitcoinWorkerArgs(opts.bitcoin)
+  if (opts.rootstock) rootstockWorkerArgs(opts.rootstock)
   const token = newToken()
   let port = 0
   let hosts: string[] = []
@@ -118,7 +127,7 @@ export async function startHost (opts: HostOptions): Promise<Host> {
   origins = allowedOrigins(port)
   headers = securityHeaders(port)
 
-  const worker = spawnWorker({ storage: opts.storage, bootstrap: opts.bootstrap, announce: opts.announce, runtime: opts.runtime, passphrase: opts.passphrase, onLog: opts.onLog })
+  const worker = spawnWorker({ storage: opts.storage, bootstrap: opts.bootstrap, announce: opts.announce, runtime: opts.runtime, passphrase: opts.passphrase, onLog: opts.onLog, bitcoin: opts.bitcoin, rootstock: opts.rootstock })
   const unbridge = bridge(wss, worker)
 
   let closing: Promise<void> | null = null

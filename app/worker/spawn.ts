@@ -19,6 +19,7 @@ import { GrowrError, type GrowrErrorCode } from '../../core/errors.ts'
 import type { BootstrapNode } from '../../core/network/swarm.ts'
 import type { Api, EventMessage } from '../session.ts'
 import { createLineDecoder, encodeLine } from './framing.ts'
+import { BACKEND_ENV, bitcoinWorkerArgs, rootstockWorkerArgs, type HostBitcoinConfig, type HostRootstockConfig } from './backend-args.ts'
 
 export type WorkerRuntime = 'bare' | 'node'
 
@@ -38,6 +39,10 @@ export interface SpawnOptions {
   onLog?: (line: string) => void
   /** how long close() waits for a clean exit before SIGKILL (ms, default 10 000) */
   closeTimeoutMs?: number
+  /** a Bitcoin backend: arguments for the worker, its password in the worker's environment only */
+  bitcoin?: HostBitcoinConfig
+  /** a Rootstock backend */
+  rootstock?: HostRootstockConfig
 }
 
 /** How a request ended: the session's response without its id. */
@@ -48,7 +53,7 @@ export interface ExitInfo { code: number | null; signal: NodeJS.Signals | null }
 
 const WORKER = fileURLToPath(new URL('../worker.ts', import.meta.url))
 const require = createRequire(import.meta.url)
-const OWN_ENV = ['GROWR_STORAGE', 'GROWR_BOOTSTRAP', 'GROWR_ANNOUNCE', 'GROWR_PASSPHRASE']
+const OWN_ENV = ['GROWR_STORAGE', 'GROWR_BOOTSTRAP', 'GROWR_ANNOUNCE', 'GROWR_PASSPHRASE', ...BACKEND_ENV]
 const LOG_TAIL = 20
 
 /**
@@ -205,9 +210,13 @@ export function spawnWorker (opts: SpawnOptions): WorkerHandle {
   const bootstrap = typeof opts.bootstrap === 'string' ? opts.bootstrap : opts.bootstrap?.map((b) => `${b.host}:${b.port}`).join(',')
   if (bootstrap) args.push('--bootstrap', bootstrap)
   if (opts.announce) args.push('--announce')
+  const btc = opts.bitcoin ? bitcoinWorkerArgs(opts.bitcoin) : null
+  if (btc) args.push(...btc.args)
+  if (opts.rootstock) args.push(...rootstockWorkerArgs(opts.rootstock).args)
   const env: NodeJS.ProcessEnv = { ...process.env }
   for (const k of OWN_ENV) delete env[k] // the options are the whole truth, not the parent's environment
   if (opts.passphrase) env.GROWR_PASSPHRASE = opts.passphrase
+  if (btc) Object.assign(env, btc.env)
   // its own process group: a terminal's Ctrl-C reaches only the parent, which closes the worker in
   // order; if the parent dies, the worker sees its stdin end and closes itself
   const child = spawn(file, args, { env, stdio: ['pipe', 'pipe', 'pipe'], detached: process.platform !== 'win32' })

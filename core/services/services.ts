@@ -25,6 +25,7 @@ import { RepaymentHistory } from './repayment-history.ts'
 import { Holder } from './holder.ts'
 import type { Book } from '../../books/book.ts'
 import { BitcoinRail, type BitcoinBackendConfig } from '../rails/bitcoin/rail.ts'
+import { RootstockRail, type RootstockBackendConfig } from '../rails/rootstock/rail.ts'
 
 export interface ServicesOptions {
   /** announce this node's DID on the DHT so holders find its issuing/verification services by DID */
@@ -37,6 +38,8 @@ export interface ServicesOptions {
   statusMaxAgeMs?: number
   /** a Bitcoin backend: the node then runs its Bitcoin rail (wallet balance and payments, the payee's prover) */
   bitcoin?: BitcoinBackendConfig
+  /** a Rootstock backend: the node then runs its Rootstock rail (balance and payments, the payee's prover) */
+  rootstock?: RootstockBackendConfig
 }
 
 export class Services extends ReadyResource {
@@ -52,6 +55,8 @@ export class Services extends ReadyResource {
   rpc: PeerRpc | null = null
   /** the Bitcoin rail, when the node is configured with a backend; opened after the wallet keys */
   bitcoin: BitcoinRail | null = null
+  /** the Rootstock rail, when the node is configured with an EVM backend; opened after the wallet keys */
+  rootstock: RootstockRail | null = null
   private holderAgent: Holder | null = null
   private readonly opts: ServicesOptions
   private readonly onbook = (book: Book) => this.history?.watch(book)
@@ -77,6 +82,10 @@ export class Services extends ReadyResource {
     if (this.opts.bitcoin) {
       this.bitcoin = new BitcoinRail({ host: node, keys: this.keys, config: this.opts.bitcoin })
       await this.bitcoin.ready()
+    }
+    if (this.opts.rootstock && !this.closing) {
+      this.rootstock = new RootstockRail({ host: node, keys: this.keys, config: this.opts.rootstock })
+      await this.rootstock.ready()
     }
     this.registry = new StatusRegistry({ store: node.store as Corestore, local: node.local as Hyperbee, issuer: identity, now })
     await this.registry.ready()
@@ -140,6 +149,7 @@ export class Services extends ReadyResource {
     }
     if (this.resolver) await this.resolver.close().catch(safetyCatch)
     if (this.registry) await this.registry.close().catch(safetyCatch)
+    if (this.rootstock) await this.rootstock.close().catch(safetyCatch)
     if (this.bitcoin) await this.bitcoin.close().catch(safetyCatch)
     if (this.keys) await this.keys.close().catch(safetyCatch)
     if (this.wallet) await this.wallet.close().catch(safetyCatch)

@@ -14,7 +14,7 @@ import { usePerBook } from '../shared/per-book.ts'
 import { owed } from '../originator/Portfolio.tsx'
 import { ScheduleChart } from './ScheduleChart.tsx'
 import type { Project } from '../../../books/entities.ts'
-import { PayTo, PostAddress, usePosted } from '../shared/rails.tsx'
+import { ChainProgress, PayTo, PostAddress, usePosted } from '../shared/rails.tsx'
 
 export function MyLoansCard ({ books, me }: { books: BookInfo[]; me: string }) {
   const loans = usePerBook('loan.list', books)
@@ -72,6 +72,7 @@ function MyLoan ({ book, loan, project, payments }: { book: BookInfo; loan: Loan
       {loan.status === 'approved' && project?.rail && (
         <PostAddress book={book.topic} project={project} posted={posted.data} kind='disbursement' refId={loan.loanId} amount={loan.amount - project.terms.disbursementFee} label='borrower' message={`disbursement of loan ${loan.loanId.slice(0, 8)}`} testid='post-disbursement-address' />
       )}
+      <ChainProgress book={book.topic} project={project} posted={posted.data} kind='disbursement' refId={loan.loanId} testid='chain-disbursement' />
       {loan.schedule.length > 0 && <ScheduleChart loan={loan} />}
       {loan.status === 'disbursed' && s.next && (
         <div className='row'>
@@ -81,8 +82,9 @@ function MyLoan ({ book, loan, project, payments }: { book: BookInfo; loan: Loan
         </div>
       )}
       {loan.status === 'disbursed' && s.next && (
-        <PayTo project={project} posted={posted.data} kind='repayment' refId={loan.loanId} amount={Math.min(s.nextDue, owed(loan) - loan.pendingRepayment)} label={book.name} message={`instalment ${s.next.n} of loan ${loan.loanId.slice(0, 8)}`} testid='pay-repayment' />
+        <PayTo book={book.topic} project={project} posted={posted.data} kind='repayment' refId={loan.loanId} amount={Math.min(s.nextDue, owed(loan) - loan.pendingRepayment)} label={book.name} message={`instalment ${s.next.n} of loan ${loan.loanId.slice(0, 8)}`} testid='pay-repayment' />
       )}
+      <ChainProgress book={book.topic} project={project} posted={posted.data} kind='repayment' refId={loan.loanId} testid='chain-repayment' />
       <Alert error={confirm.error || repay.error || dispute.error} testid='my-loan-error' />
     </div>
   )

@@ -16,7 +16,7 @@ import { usePerBook } from '../shared/per-book.ts'
 import { PaymentsToConfirm } from '../shared/PaymentsToConfirm.tsx'
 import { PaymentsRecorded } from '../shared/PaymentsRecorded.tsx'
 import { PaymentsSettled } from '../shared/PaymentsSettled.tsx'
-import { PayTo, PostAddress, railWords, usePosted } from '../shared/rails.tsx'
+import { ChainProgress, PayTo, PostAddress, railWords, usePosted } from '../shared/rails.tsx'
 
 export function InvestorScreen () {
   const node = useNode()
@@ -120,7 +120,9 @@ function Positions ({ books, me }: { books: BookInfo[]; me: string }) {
 
 /**
  * A funding on a rail project: while committed, where to pay it (the originator's posted address
- * or invoice, with the exact amount); once confirmed, the investor's own address for payouts.
+ * or invoice, with the exact amount, and with a Bitcoin backend a button paying it from this
+ * node's wallet); once confirmed, the investor's own address for payouts. On Bitcoin, the
+ * funding's and payouts' transactions as they confirm.
  */
 function FundingRail ({ funding, topic, bookName, project }: { funding: Funding; topic: string; bookName: string; project: Project }) {
   const posted = usePosted(topic)
@@ -128,8 +130,10 @@ function FundingRail ({ funding, topic, bookName, project }: { funding: Funding;
     <div className='stack' style={{ gap: 6 }} data-testid={'funding-rail-' + funding.fundingId}>
       <strong className='small'>{project.terms.name}: your funding of {formatMinor(funding.amount, funding.currency)}</strong>
       {funding.status === 'committed'
-        ? <PayTo project={project} posted={posted.data} kind='funding' refId={funding.fundingId} amount={funding.amount} label={bookName} message={`funding of ${project.terms.name}`} testid='pay-funding' />
+        ? <PayTo book={topic} project={project} posted={posted.data} kind='funding' refId={funding.fundingId} amount={funding.amount} label={bookName} message={`funding of ${project.terms.name}`} testid='pay-funding' />
         : <PostAddress book={topic} project={project} posted={posted.data} kind='distribution' refId={funding.fundingId} label='investor' message={`payouts of ${project.terms.name}`} testid='post-distribution-address' />}
+      <ChainProgress book={topic} project={project} posted={posted.data} kind='funding' refId={funding.fundingId} testid='chain-funding' />
+      {funding.status === 'confirmed' && <ChainProgress book={topic} project={project} posted={posted.data} kind='distribution' refId={funding.fundingId} testid='chain-distribution' />}
     </div>
   )
 }

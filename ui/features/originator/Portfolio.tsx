@@ -10,7 +10,7 @@ import { useAction } from '../../lib/hooks.ts'
 import { standing } from '../../lib/dates.ts'
 import { Alert, Badge, Button, Card, Mono, ReasonButton, Table } from '../../components/index.ts'
 import { useToast } from '../../components/Toast.tsx'
-import { PayTo, PostAddress, usePosted, type Posted } from '../shared/rails.tsx'
+import { ChainProgress, PayAllInvestors, PayTo, PostAddress, usePosted, type Posted } from '../shared/rails.tsx'
 
 /** Principal and interest still owed on a loan, minor units. */
 export function owed (loan: Loan): number {
@@ -57,7 +57,8 @@ function LoanStatus ({ loan, grace }: { loan: Loan; grace: number }) {
 
 /**
  * A rail loan's payments as the originator sees them: the disbursement to pay to the borrower's
- * posted address, and once disbursed, the originator's own repayment address to post.
+ * posted address (from this node's wallet with a Bitcoin backend), and once disbursed, the
+ * originator's own repayment address to post; on Bitcoin, each transaction as it confirms.
  */
 function LoanRail ({ book, bookName, loan, project, posted }: { book: string; bookName: string; loan: Loan; project?: Project; posted?: Posted }) {
   const fee = project?.terms.disbursementFee ?? 0
@@ -65,11 +66,13 @@ function LoanRail ({ book, bookName, loan, project, posted }: { book: string; bo
     <div className='stack' style={{ gap: 6 }} data-testid={'loan-rail-' + loan.loanId}>
       <strong className='small'>{project?.terms.name}: loan of {formatMinor(loan.amount, loan.currency)} to <Mono value={loan.borrower} keep={8} /></strong>
       {loan.status === 'approved' && !loan.disbursementPaymentId && (
-        <PayTo project={project} posted={posted} kind='disbursement' refId={loan.loanId} amount={loan.amount - fee} label='borrower' message={`disbursement of loan ${loan.loanId.slice(0, 8)} (${bookName})`} testid='pay-disbursement' />
+        <PayTo book={book} project={project} posted={posted} kind='disbursement' refId={loan.loanId} amount={loan.amount - fee} label='borrower' message={`disbursement of loan ${loan.loanId.slice(0, 8)} (${bookName})`} testid='pay-disbursement' />
       )}
+      <ChainProgress book={book} project={project} posted={posted} kind='disbursement' refId={loan.loanId} testid='chain-disbursement' />
       {loan.status === 'disbursed' && (
         <PostAddress book={book} project={project} posted={posted} kind='repayment' refId={loan.loanId} label={bookName} message={`repayment of loan ${loan.loanId.slice(0, 8)}`} testid='post-repayment-address' />
       )}
+      {loan.status === 'disbursed' && <ChainProgress book={book} project={project} posted={posted} kind='repayment' refId={loan.loanId} testid='chain-repayment' />}
     </div>
   )
 }
@@ -104,7 +107,10 @@ function LoanActions ({ book, loan, project }: { book: string; loan: Loan; proje
   )
 }
 
-/** What the book owes investors from confirmed repayments, and paying it out (`distribute`). */
+/**
+ * What the book owes investors from confirmed repayments, and paying it out: recorded by hand
+ * (`distribute`), or on Bitcoin from this node's wallet, every investor in one transaction.
+ */
 export function DistributeCard ({ book, bookName, fundings, projects }: { book: string; bookName: string; fundings: Funding[]; projects: Map<string, Project> }) {
   const toast = useToast()
   const posted = usePosted(book)
@@ -128,9 +134,13 @@ export function DistributeCard ({ book, bookName, fundings, projects }: { book: 
           { header: 'Owed', align: 'right', cell: (f) => formatMinor(f.entitled - f.distributed, f.currency) }
         ]}
       />
+      {rows.some((f) => projects.get(f.projectId)?.rail?.rail === 'bitcoin') && <PayAllInvestors book={book} />}
       {rows.filter((f) => projects.get(f.projectId)?.rail).map((f) => (
-        <PayTo key={f.fundingId} project={projects.get(f.projectId)} posted={posted.data} kind='distribution' refId={f.fundingId} amount={f.entitled - f.distributed}
-          label='investor' message={`distribution for funding ${f.fundingId.slice(0, 8)} (${bookName})`} testid={'pay-distribution-' + f.fundingId} />
+        <div key={f.fundingId} className='stack' style={{ gap: 4 }}>
+          <PayTo book={book} project={projects.get(f.projectId)} posted={posted.data} kind='distribution' refId={f.fundingId} amount={f.entitled - f.distributed}
+            label='investor' message={`distribution for funding ${f.fundingId.slice(0, 8)} (${bookName})`} testid={'pay-distribution-' + f.fundingId} />
+          <ChainProgress book={book} project={projects.get(f.projectId)} posted={posted.data} kind='distribution' refId={f.fundingId} testid={'chain-distribution-' + f.fundingId} />
+        </div>
       ))}
     </Card>
   )

@@ -5,6 +5,7 @@
  * `wallet.show` / `wallet.receive` with public keys and addresses, never the words or a private
  * key. Each receive address comes with its BIP-21 URI (`bitcoin:<address>`, on regtest too) and
  * that URI as a QR code drawn here (components/QrCode.tsx), for a phone wallet to scan.
+ * With a Bitcoin backend, the wallet's balance, transactions and a send form (BitcoinWallet.tsx).
  */
 import { useState } from 'react'
 import { send } from '../../lib/contract-client.ts'
@@ -12,6 +13,7 @@ import { useQuery } from '../../lib/hooks.ts'
 import { Alert, Button, Card, CopyButton, Field, Mono, QrCode, Select, Spinner } from '../../components/index.ts'
 import { buildBip21 } from '../../../core/wallet/bip21.ts'
 import type { Api } from '../../../app/session.ts'
+import { BitcoinWalletCard } from './BitcoinWallet.tsx'
 
 type Network = NonNullable<Api['wallet.show']['args']['network']>
 
@@ -43,6 +45,7 @@ export function WalletScreen () {
         <p className='muted'>One seed for this node, kept here encrypted. Its words leave the node only inside your backup (Credentials, Back up).</p>
       </div>
       <Alert error={shown.error} testid='wallet-error' />
+      <BitcoinWalletCard />
       <div className='grid-2'>
         <Card title='Bitcoin account' subtitle='BIP-84 (native SegWit)' testid='wallet-bitcoin'>
           <Field label='Network'>
