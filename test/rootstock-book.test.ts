@@ -15,9 +15,9 @@ import { terms } from './helpers/fixtures.ts'
 import { seen } from './helpers/lending.ts'
 import { startAnvil, TEST_SEED } from './helpers/anvil.ts'
 import { EvmRpc } from '../core/rails/rootstock/rpc.ts'
-import { sendValue } from '../core/rails/rootstock/tx.ts'
+import { sendValue, sendToken, signLegacyTransaction, encodeErc20Transfer } from '../core/rails/rootstock/tx.ts'
 import { fetchRootstockProof, type FetchedRootstockProof } from '../core/rails/rootstock/proof-fetcher.ts'
-import { RootstockAccount, toChecksumAddress } from '../core/wallet/bip44-rootstock.ts'
+import { RootstockAccount, toChecksumAddress, deriveRootstockPrivateKey } from '../core/wallet/bip44-rootstock.ts'
 import type { Book } from '../books/book.ts'
 import type { OpInput, RootstockProof } from '../books/ops/types.ts'
 
@@ -125,6 +125,35 @@ test('rootstock book - RBTC fundings and disbursements proven by receipts, confi
   await accepted(t, borrower, [{ type: 'payment/prove', paymentId: borrower.newId(), kind: 'disbursement', ref: loanId, amount: 999_000, currency: 'RBTC', rail: 'rootstock', proof: asOp(disbursed) }])
   for (const b of books) await b.until(async () => (await b.view.get('loans', loanId))?.status === 'disbursed', 20_000, 'disbursed')
   t.pass('the borrower\'s proof of what she received disburses the loan on every peer')
+
+  // an ERC-20 project counting cents of an 18-decimal token (one minor unit = 10^16 base units)
+  const token = await anvil.deployToken(investorKey.toLowerCase(), 1_000_000n * 10n ** 18n)
+  const tokenProject = orig.newId()
+  await accepted(t, orig, [
+    { type: 'project/create', projectId: tokenProject, terms: rbtc({ currency: 'GUSD', amount: 1_000_000, loanMinAmount: 1_000, loanMaxAmount: 100_000, disbursementFee: 0 }) },
+    { type: 'project/rail-rootstock', projectId: tokenProject, chainId: 33, token, unitExponent: 16, confirmations: 1 },
+    { type: 'project/activate', projectId: tokenProject }
+  ])
+  await investor.until(async () => (await investor.view.get('projects', tokenProject))?.status === 'active', 20_000, 'token project seen')
+  const tokenFunding = investor.newId()
+  await accepted(t, investor, [{ type: 'funding/commit', fundingId: tokenFunding, projectId: tokenProject, amount: 50_000, currency: 'GUSD' }])
+  await seen(orig, 'fundings', tokenFunding)
+  const tokenPayee = toChecksumAddress(keys.address(6).address, null)
+  await accepted(t, orig, [{ type: 'payment/address', kind: 'funding', ref: tokenFunding, address: tokenPayee }])
+  await investor.until(async () => (await investor.view.get('addresses', `funding/${tokenFunding}`)) !== null, 20_000, 'token address replicated')
+  // a transfer the token refuses (more than the investor holds), mined with a fixed gas limit: status 0
+  const key = deriveRootstockPrivateKey(TEST_SEED, 0)
+  const refused = signLegacyTransaction({ nonce: await rpc.getTransactionCount(investorKey, 'pending'), gasPrice: await rpc.gasPrice(), gasLimit: 100_000n, to: token, value: 0n, data: encodeErc20Transfer(tokenPayee, 10n ** 30n), chainId: 33 }, key)
+  key.fill(0)
+  const reverted = await fetchRootstockProof(rpc, await rpc.sendRawTransaction(refused.raw), { timeoutMs: 10_000, pollMs: 20 })
+  t.is(reverted.status, 0, 'the chain says the transfer reverted')
+  await rejected(t, investor, { type: 'payment/prove', paymentId: investor.newId(), kind: 'funding', ref: tokenFunding, amount: 50_000, currency: 'GUSD', rail: 'rootstock', proof: asOp(reverted) }, /status/, 'a receipt with status 0 proves no payment')
+  // 500.00 GUSD = 5 x 10^20 token units, far past 2^53
+  const transfer = await sendToken(rpc, { chainId: 33, signer: { seed: TEST_SEED, index: 0 }, to: tokenPayee }, token, 50_000n * 10n ** 16n)
+  const tokenPaid = await fetchRootstockProof(rpc, transfer.hash, { timeoutMs: 10_000, pollMs: 20 })
+  await accepted(t, orig, [{ type: 'payment/prove', paymentId: orig.newId(), kind: 'funding', ref: tokenFunding, amount: 50_000, currency: 'GUSD', rail: 'rootstock', proof: asOp(tokenPaid) }])
+  for (const b of books) await b.until(async () => (await b.view.get('fundings', tokenFunding))?.status === 'confirmed', 20_000, 'token funding confirmed')
+  t.pass('the payee\'s proof of the Transfer log confirms the token funding on every peer')
 
   const hashes = await converge(books)
   t.ok(hashes.every((h) => h === hashes[0]), 'all peers hold the same view')
