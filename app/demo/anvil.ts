@@ -4,12 +4,11 @@
  * block per transaction, on a free loopback port, killed at the end of the demo. Funds addresses
  * with `anvil_setBalance` and mines empty blocks with `anvil_mine`, over its JSON-RPC.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
 import path from 'node:path'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
+import { freeTcpPort, startChainProcess } from './chain-process.ts'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const require = createRequire(import.meta.url)
@@ -43,14 +42,6 @@ export function anvilBinary (): string {
   throw new Error('anvil is not installed (npm package @foundry-rs/anvil): it is needed for --rail rootstock')
 }
 
-async function freeTcpPort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const srv = net.createServer()
-    srv.on('error', reject)
-    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address() as net.AddressInfo; srv.close(() => resolve(port)) })
-  })
-}
-
 /**
  * Starts anvil and waits until its RPC answers with the chain id asked for.
  * @param chainId default 33 (Rootstock regtest's)
@@ -58,31 +49,16 @@ async function freeTcpPort (): Promise<number> {
  */
 export async function startDemoAnvil (chainId = 33): Promise<DemoAnvil> {
   const port = await freeTcpPort()
-  const child: ChildProcess = spawn(anvilBinary(), ['--port', String(port), '--host', '127.0.0.1', '--chain-id', String(chainId), '--hardfork', 'berlin', '--silent'], { stdio: ['ignore', 'ignore', 'pipe'] })
-  let stderr = ''
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => { stderr += d })
-  let exited = false
-  const exit = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve() }))
-  const url = `http://127.0.0.1:${port}/`
-  let id = 0
-  const rpc = async <T = unknown>(method: string, params: unknown[] = []): Promise<T> => {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }) })
-    const body = await res.json() as { result: T, error?: { message: string } }
-    if (body.error) throw new Error(`anvil ${method}: ${body.error.message}`)
-    return body.result
-  }
-  const close = async (): Promise<void> => { if (!exited) { child.kill('SIGKILL'); await exit } }
-  const deadline = Date.now() + 10_000
-  for (;;) {
-    if (exited) throw new Error(`anvil exited: ${stderr.slice(-2000)}`)
-    try {
-      if (Number(BigInt(await rpc<string>('eth_chainId'))) !== chainId) throw new Error('anvil answers for another chain id')
-      break
-    } catch (err) {
-      if (Date.now() > deadline) { await close(); throw new Error(`anvil did not answer in 10 s: ${String(err)}`) }
-      await new Promise((resolve) => setTimeout(resolve, 30))
-    }
-  }
+  const { url, rpc, close } = await startChainProcess({
+    name: 'anvil',
+    command: anvilBinary(),
+    args: ['--port', String(port), '--host', '127.0.0.1', '--chain-id', String(chainId), '--hardfork', 'berlin', '--silent'],
+    port,
+    jsonrpc: '2.0',
+    ready: async (rpc) => { if (Number(BigInt(await rpc<string>('eth_chainId'))) !== chainId) throw new Error('anvil answers for another chain id') },
+    timeoutMs: 10_000,
+    pollMs: 30
+  })
   return {
     url,
     chainId,

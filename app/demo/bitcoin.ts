@@ -8,20 +8,12 @@
  * payment by hand: each payee's node proves it once it is deep enough, and every peer checks the
  * proof in apply. Ends with `demo: converged <view-hash> on 3 peers` like the manual demo.
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process'
-import { createSocket } from 'node:dgram'
-import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { Address, OutScript, p2wpkh } from '@scure/btc-signer'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { startDemoBcoin, type DemoBcoin } from './bcoin.ts'
-import { call } from '../rpc.ts'
+import { DemoCluster, retry, runDemo, step, until } from './cluster.ts'
 
-const BIN = fileURLToPath(new URL('../cli/bin.js', import.meta.url))
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'growr-demo-btc-'))
-const children: ChildProcess[] = []
 type Role = 'originator' | 'borrower' | 'investor'
 const ROLES: Role[] = ['originator', 'borrower', 'investor']
 /** bcoin's regtest address parameters (bech32 'rb'; Bitcoin Core's regtest uses 'bcrt'). */
@@ -30,90 +22,29 @@ const BCRT = { ...RB, bech32: 'bcrt' }
 /** A miner address nobody in the demo owns. */
 const MINER = p2wpkh(secp256k1.getPublicKey(new Uint8Array(32).fill(9), true), RB).address as string
 const CONFIRMATIONS = 3
-let bootstrap = ''
-let chain: DemoBcoin | null = null
-
-function freeUdpPort (): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createSocket('udp4')
-    s.bind(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)) })
-  })
-}
-
-function daemon (args: string[], ready: RegExp, env: NodeJS.ProcessEnv = process.env): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env })
-    children.push(child)
-    let out = ''
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; if (ready.test(out)) resolve(child) })
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => { out += d })
-    child.once('exit', (code) => reject(new Error(`growr ${args.join(' ')} exited with ${code}:\n${out}`)))
-  })
-}
-
-function growr (who: Role, args: string[], quiet = false): Promise<any> {
-  if (!quiet) console.log(`  ${who.padEnd(10)} $ growr ${args.join(' ')}`)
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, '--storage', path.join(root, who), '--bootstrap', bootstrap, '--json', ...args], { timeout: 120_000 }, (err, stdout, stderr) => {
-      if (err) reject(Object.assign(new Error(`growr ${args.join(' ')} failed: ${stderr || err.message}`), { stderr }))
-      else resolve(stdout.trim() ? JSON.parse(stdout) : null)
-    })
-  })
-}
-
-/** Reads a list straight from a running node's contract (its local socket): the CLI has no list command for these. */
-async function list (who: Role, method: 'payment.list' | 'funding.list', book: string): Promise<any[]> {
-  const r = await call(path.join(root, who), method, { book })
-  if (r === null) throw new Error(`the ${who} node is not running`)
-  return r.result as any[]
-}
-
-/** Retries a command that fails only because a record has not replicated yet (NOT_FOUND). */
-async function retry<T> (fn: () => Promise<T>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    try { return await fn() } catch (err) {
-      if (!/NOT_FOUND/.test((err as { stderr?: string }).stderr ?? '') || Date.now() > deadline) throw err
-      await new Promise((resolve) => setTimeout(resolve, 300))
-    }
-  }
-}
-
-async function until (what: string, check: () => Promise<boolean>, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 400))
-  }
-}
 
 /** The same output script with bcoin's prefix: bcoin's generatetoaddress takes only 'rb' addresses. */
 function forBcoin (address: string): string {
   return Address(RB).encode(OutScript.decode(OutScript.encode(Address(BCRT).decode(address))))
 }
 
-async function mine (n: number): Promise<void> {
-  await (chain as DemoBcoin).rpc('generatetoaddress', [n, MINER])
-  console.log(`  chain      mined ${n} block${n === 1 ? '' : 's'} (height ${await (chain as DemoBcoin).rpc('getblockcount')})`)
+async function mine (chain: DemoBcoin, n: number): Promise<void> {
+  await chain.rpc('generatetoaddress', [n, MINER])
+  console.log(`  chain      mined ${n} block${n === 1 ? '' : 's'} (height ${await chain.rpc('getblockcount')})`)
 }
 
-function step (text: string): void { console.log(`\n${text}`) }
-
-async function main (): Promise<string> {
+async function main (cluster: DemoCluster<Role>): Promise<string> {
+  const growr = cluster.growr.bind(cluster)
   step('0. bcoin on regtest (in memory), a private HyperDHT, three nodes with the Bitcoin backend')
-  chain = await startDemoBcoin(path.join(root, 'bcoin'))
+  const chain = cluster.own(await startDemoBcoin(path.join(cluster.root, 'bcoin')))
   console.log(`  bcoin regtest JSON-RPC on ${chain.url}`)
-  const port = await freeUdpPort()
-  await daemon(['testnet', '--port', String(port), '--json'], /bootstrap/)
-  bootstrap = `127.0.0.1:${port}`
-  console.log(`  testnet on ${bootstrap}`)
+  console.log(`  testnet on ${await cluster.startTestnet()}`)
   const dids: Record<string, string> = {}
   for (const who of ROLES) dids[who] = (await growr(who, ['init'])).did
   for (const who of ROLES) {
     // the api key goes in the environment: never on a command line others can list
-    await daemon(['--storage', path.join(root, who), '--bootstrap', bootstrap, '--json', 'start',
-      '--bitcoin-rpc', chain.url, '--bitcoin-network', 'regtest', '--bitcoin-bech32', 'rb', '--bitcoin-user', 'x', '--bitcoin-poll-ms', '300'],
-    /"event":"ready"/, { ...process.env, GROWR_BITCOIN_RPC_PASSWORD: chain.apiKey })
+    await cluster.start(who, ['--bitcoin-rpc', chain.url, '--bitcoin-network', 'regtest', '--bitcoin-bech32', 'rb', '--bitcoin-user', 'x', '--bitcoin-poll-ms', '300'],
+      { ...process.env, GROWR_BITCOIN_RPC_PASSWORD: chain.apiKey })
     console.log(`  ${who} node ${dids[who]} started`)
   }
 
@@ -124,7 +55,7 @@ async function main (): Promise<string> {
     await chain.rpc('generatetoaddress', [blocks, forBcoin(address)])
     console.log(`  ${who.padEnd(10)} ${blocks} coinbase${blocks === 1 ? '' : 's'} to ${address}`)
   }
-  await mine(447)
+  await mine(chain, 447)
   for (const who of ['investor', 'borrower'] as const) {
     await until(`${who}'s mature coinbase`, async () => BigInt((await growr(who, ['wallet', 'balance'], true)).confirmed) > 0n)
     const bal = await growr(who, ['wallet', 'balance'])
@@ -151,7 +82,7 @@ async function main (): Promise<string> {
     console.log(`  funding ${f}: ${paid.amount} sats in tx ${paid.txid} (fee ${paid.fee})`)
     txids.push(paid.txid)
   }
-  await mine(CONFIRMATIONS)
+  await mine(chain, CONFIRMATIONS)
   for (const who of ROLES) for (const f of fundings) await growr(who, ['wait', '--book', topic, '--sub', 'fundings', '--id', f, '--status', 'confirmed'], true)
   console.log('  both fundings confirmed on all three peers by the originator\'s proofs')
 
@@ -162,7 +93,7 @@ async function main (): Promise<string> {
   await growr('borrower', ['payment', 'address', '--book', topic, '--kind', 'disbursement', '--ref', loan])
   const disb = await retry(() => growr('originator', ['payment', 'pay', '--book', topic, '--kind', 'disbursement', '--ref', loan]))
   console.log(`  disbursement: ${disb.amount} sats in tx ${disb.txid}`)
-  await mine(CONFIRMATIONS)
+  await mine(chain, CONFIRMATIONS)
   for (const who of ROLES) await growr(who, ['wait', '--book', topic, '--sub', 'loans', '--id', loan, '--status', 'disbursed'], true)
   const disbursed = await growr('borrower', ['loan', 'show', '--book', topic, '--loan', loan])
   for (const i of disbursed.schedule) console.log(`    ${i.n}. ${i.dueDate}  principal ${i.principal}  interest ${i.interest}  total ${i.total}`)
@@ -172,7 +103,7 @@ async function main (): Promise<string> {
   for (const i of disbursed.schedule) {
     const r = await retry(() => growr('borrower', ['payment', 'pay', '--book', topic, '--kind', 'repayment', '--ref', loan]))
     console.log(`  instalment ${i.n}: ${r.amount} sats in tx ${r.txid}`)
-    await mine(CONFIRMATIONS)
+    await mine(chain, CONFIRMATIONS)
     await until(`instalment ${i.n} proven`, async () => {
       const l = await growr('borrower', ['loan', 'show', '--book', topic, '--loan', loan], true)
       const s = l.schedule[i.n - 1]
@@ -185,8 +116,7 @@ async function main (): Promise<string> {
   step('6. investor posts a distribution address per funding; originator pays both in ONE transaction; the investor\'s node proves each')
   for (const f of fundings) await growr('investor', ['payment', 'address', '--book', topic, '--kind', 'distribution', '--ref', f])
   await until('both distribution addresses replicated', async () => {
-    const r = await call(path.join(root, 'originator'), 'payment.addresses', { book: topic })
-    const posted = (r?.result as { addresses: Array<{ kind: string, ref: string }> } | undefined)?.addresses ?? []
+    const posted: Array<{ kind: string, ref: string }> = (await cluster.call('originator', 'payment.addresses', { book: topic })).addresses
     return fundings.every((f) => posted.some((a) => a.kind === 'distribution' && a.ref === f))
   })
   const dist = await growr('originator', ['payment', 'pay', '--book', topic, '--kind', 'distribution'])
@@ -194,55 +124,25 @@ async function main (): Promise<string> {
   const onChain = await chain.rpc<{ vout: unknown[] }>('getrawtransaction', [dist.txid, true])
   console.log(`  tx ${dist.txid}: ${dist.outputs.length} payouts + change = ${onChain.vout.length} outputs, fee ${dist.fee}`)
   for (const o of dist.outputs) console.log(`    ${o.amount} sats to ${o.address} (funding ${o.ref})`)
-  await mine(CONFIRMATIONS)
+  await mine(chain, CONFIRMATIONS)
   await until('distributions proven', async () => {
-    const fs = await list('originator', 'funding.list', topic)
+    const fs = await cluster.call('originator', 'funding.list', { book: topic })
     return fundings.every((id) => { const f = fs.find((x: { fundingId: string }) => x.fundingId === id); return f && f.entitled > 0 && f.distributed === f.entitled })
   })
 
   step('7. every payment carries a proof each peer checked in apply')
-  await until('payments replicated', async () => (await Promise.all(ROLES.map(async (who) => (await list(who, 'payment.list', topic)).filter((p: any) => p.status === 'confirmed').length))).every((n) => n === 8))
-  const payments = await list('borrower', 'payment.list', topic)
+  await until('payments replicated', async () => (await Promise.all(ROLES.map(async (who) => (await cluster.call(who, 'payment.list', { book: topic })).filter((p: any) => p.status === 'confirmed').length))).every((n) => n === 8))
+  const payments = await cluster.call('borrower', 'payment.list', { book: topic })
   const tip = await chain.rpc<number>('getblockcount')
   for (const p of payments) {
     const info = await chain.rpc<{ confirmations: number }>('getrawtransaction', [p.proof.txid, true])
     console.log(`  ${p.kind.padEnd(12)} ${String(p.amount).padStart(8)} sats  ${p.status}  tx ${p.proof.txid}  proven with ${p.proof.confirmations} confirmations (now ${info.confirmations})`)
   }
   console.log(`  chain tip ${tip}`)
-  const deadline = Date.now() + 30_000
-  let shows: any[] = []
-  while (true) {
-    shows = await Promise.all(ROLES.map((who) => growr(who, ['book', 'show', '--book', topic], true)))
-    if (shows.every((s) => s.hash === shows[0].hash) || Date.now() > deadline) break
-    await new Promise((resolve) => setTimeout(resolve, 500))
-  }
-  ROLES.forEach((who, i) => console.log(`  ${who.padEnd(10)} view ${shows[i].hash}  ${JSON.stringify(shows[i].summary)}`))
-  if (!shows.every((s) => s.hash === shows[0].hash)) throw new Error('views differ: ' + shows.map((s) => s.hash).join(' '))
-  return shows[0].hash
-}
-
-async function cleanup (): Promise<void> {
-  for (const c of children.reverse()) {
-    if (c.exitCode !== null) continue
-    c.removeAllListeners('exit')
-    const exited = new Promise((resolve) => c.once('exit', resolve))
-    c.kill('SIGTERM')
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))])
-    if (c.exitCode === null) c.kill('SIGKILL')
-  }
-  await chain?.close()
-  fs.rmSync(root, { recursive: true, force: true })
+  return await cluster.converge(ROLES, topic, true)
 }
 
 /** Runs the Bitcoin demo; exits 1 on failure. */
 export async function runBitcoinDemo (): Promise<void> {
-  try {
-    const hash = await main()
-    await cleanup()
-    console.log(`\ndemo: converged ${hash} on 3 peers`)
-  } catch (err) {
-    console.error(`\ndemo failed: ${(err as Error).message}`)
-    await cleanup()
-    process.exit(1)
-  }
+  await runDemo('growr-demo-btc-', main)
 }

@@ -10,101 +10,30 @@
  * the book's confirmations, and every peer checks the proof in apply; the payee's own proof is its
  * confirmation. Ends with `demo: converged <view-hash> on 3 peers` like the other demos.
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process'
-import { createSocket } from 'node:dgram'
-import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { startDemoAnvil, type DemoAnvil } from './anvil.ts'
-import { call } from '../rpc.ts'
+import { DemoCluster, retry, runDemo, step, until } from './cluster.ts'
 
-const BIN = fileURLToPath(new URL('../cli/bin.js', import.meta.url))
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'growr-demo-rsk-'))
-const children: ChildProcess[] = []
 type Role = 'originator' | 'borrower' | 'investor'
 const ROLES: Role[] = ['originator', 'borrower', 'investor']
 const CHAIN_ID = 33
 const CONFIRMATIONS = 2
-let bootstrap = ''
-let chain: DemoAnvil | null = null
-
-function freeUdpPort (): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createSocket('udp4')
-    s.bind(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)) })
-  })
-}
-
-function daemon (args: string[], ready: RegExp): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    children.push(child)
-    let out = ''
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; if (ready.test(out)) resolve(child) })
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => { out += d })
-    child.once('exit', (code) => reject(new Error(`growr ${args.join(' ')} exited with ${code}:\n${out}`)))
-  })
-}
-
-function growr (who: Role, args: string[], quiet = false): Promise<any> {
-  if (!quiet) console.log(`  ${who.padEnd(10)} $ growr ${args.join(' ')}`)
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, '--storage', path.join(root, who), '--bootstrap', bootstrap, '--json', ...args], { timeout: 120_000 }, (err, stdout, stderr) => {
-      if (err) reject(Object.assign(new Error(`growr ${args.join(' ')} failed: ${stderr || err.message}`), { stderr }))
-      else resolve(stdout.trim() ? JSON.parse(stdout) : null)
-    })
-  })
-}
-
-/** Reads a list straight from a running node's contract (its local socket): the CLI has no list command for these. */
-async function list (who: Role, method: 'payment.list' | 'funding.list', book: string): Promise<any[]> {
-  const r = await call(path.join(root, who), method, { book })
-  if (r === null) throw new Error(`the ${who} node is not running`)
-  return r.result as any[]
-}
-
-/** Retries a command that fails only because a record has not replicated yet (NOT_FOUND). */
-async function retry<T> (fn: () => Promise<T>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    try { return await fn() } catch (err) {
-      if (!/NOT_FOUND/.test((err as { stderr?: string }).stderr ?? '') || Date.now() > deadline) throw err
-      await new Promise((resolve) => setTimeout(resolve, 300))
-    }
-  }
-}
-
-async function until (what: string, check: () => Promise<boolean>, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 300))
-  }
-}
 
 /** anvil mines a block per transaction; these empty blocks give the payment its remaining confirmations. */
-async function mine (n: number): Promise<void> {
-  const c = chain as DemoAnvil
-  await c.mine(n)
-  console.log(`  chain      mined ${n} block${n === 1 ? '' : 's'} (height ${Number(BigInt(await c.rpc<string>('eth_blockNumber')))})`)
+async function mine (chain: DemoAnvil, n: number): Promise<void> {
+  await chain.mine(n)
+  console.log(`  chain      mined ${n} block${n === 1 ? '' : 's'} (height ${Number(BigInt(await chain.rpc<string>('eth_blockNumber')))})`)
 }
 
-function step (text: string): void { console.log(`\n${text}`) }
-
-async function main (): Promise<string> {
+async function main (cluster: DemoCluster<Role>): Promise<string> {
+  const growr = cluster.growr.bind(cluster)
   step(`0. anvil (chain id ${CHAIN_ID}, Berlin), a private HyperDHT, three nodes with the Rootstock backend`)
-  chain = await startDemoAnvil(CHAIN_ID)
+  const chain = cluster.own(await startDemoAnvil(CHAIN_ID))
   console.log(`  anvil JSON-RPC on ${chain.url}`)
-  const port = await freeUdpPort()
-  await daemon(['testnet', '--port', String(port), '--json'], /bootstrap/)
-  bootstrap = `127.0.0.1:${port}`
-  console.log(`  testnet on ${bootstrap}`)
+  console.log(`  testnet on ${await cluster.startTestnet()}`)
   const dids: Record<string, string> = {}
   for (const who of ROLES) dids[who] = (await growr(who, ['init'])).did
   for (const who of ROLES) {
-    await daemon(['--storage', path.join(root, who), '--bootstrap', bootstrap, '--json', 'start',
-      '--rootstock-rpc', chain.url, '--rootstock-chain-id', String(CHAIN_ID), '--rootstock-poll-ms', '300'], /"event":"ready"/)
+    await cluster.start(who, ['--rootstock-rpc', chain.url, '--rootstock-chain-id', String(CHAIN_ID), '--rootstock-poll-ms', '300'])
     console.log(`  ${who} node ${dids[who]} started`)
   }
 
@@ -131,7 +60,7 @@ async function main (): Promise<string> {
   await retry(() => growr('originator', ['payment', 'address', '--book', topic, '--kind', 'funding', '--ref', funding]))
   const paid = await retry(() => growr('investor', ['payment', 'pay', '--book', topic, '--kind', 'funding', '--ref', funding]))
   console.log(`  funding ${funding}: ${paid.amount} minor units = ${paid.baseUnits} wei in tx ${paid.txid}`)
-  await mine(CONFIRMATIONS - 1)
+  await mine(chain, CONFIRMATIONS - 1)
   for (const who of ROLES) await growr(who, ['wait', '--book', topic, '--sub', 'fundings', '--id', funding, '--status', 'confirmed'], true)
   console.log('  funding confirmed on all three peers by the originator\'s proof')
 
@@ -142,7 +71,7 @@ async function main (): Promise<string> {
   await growr('borrower', ['payment', 'address', '--book', topic, '--kind', 'disbursement', '--ref', loan])
   const disb = await retry(() => growr('originator', ['payment', 'pay', '--book', topic, '--kind', 'disbursement', '--ref', loan]))
   console.log(`  disbursement: ${disb.amount} minor units = ${disb.baseUnits} wei in tx ${disb.txid}`)
-  await mine(CONFIRMATIONS - 1)
+  await mine(chain, CONFIRMATIONS - 1)
   for (const who of ROLES) await growr(who, ['wait', '--book', topic, '--sub', 'loans', '--id', loan, '--status', 'disbursed'], true)
   const disbursed = await growr('borrower', ['loan', 'show', '--book', topic, '--loan', loan])
   for (const i of disbursed.schedule) console.log(`    ${i.n}. ${i.dueDate}  principal ${i.principal}  interest ${i.interest}  total ${i.total}`)
@@ -152,7 +81,7 @@ async function main (): Promise<string> {
   for (const i of disbursed.schedule) {
     const r = await retry(() => growr('borrower', ['payment', 'pay', '--book', topic, '--kind', 'repayment', '--ref', loan]))
     console.log(`  instalment ${i.n}: ${r.amount} minor units in tx ${r.txid}`)
-    await mine(CONFIRMATIONS - 1)
+    await mine(chain, CONFIRMATIONS - 1)
     await until(`instalment ${i.n} proven`, async () => {
       const l = await growr('borrower', ['loan', 'show', '--book', topic, '--loan', loan], true)
       const s = l.schedule[i.n - 1]
@@ -165,22 +94,22 @@ async function main (): Promise<string> {
   step('6. investor posts its distribution address; originator distributes (one transaction per investor on an EVM chain); the investor\'s node proves it')
   await growr('investor', ['payment', 'address', '--book', topic, '--kind', 'distribution', '--ref', funding])
   await until('the distribution address replicated', async () => {
-    const r = await call(path.join(root, 'originator'), 'payment.addresses', { book: topic })
-    return ((r?.result as { addresses: Array<{ kind: string, ref: string }> } | undefined)?.addresses ?? []).some((a) => a.kind === 'distribution' && a.ref === funding)
+    const posted: Array<{ kind: string, ref: string }> = (await cluster.call('originator', 'payment.addresses', { book: topic })).addresses
+    return posted.some((a) => a.kind === 'distribution' && a.ref === funding)
   })
   const dist = await growr('originator', ['payment', 'pay', '--book', topic, '--kind', 'distribution'])
   for (const o of dist.outputs) console.log(`  ${o.amount} minor units to ${o.address} (funding ${o.ref}) in tx ${o.txid}`)
   console.log(`  ${dist.note}`)
-  await mine(CONFIRMATIONS - 1)
+  await mine(chain, CONFIRMATIONS - 1)
   await until('distribution proven', async () => {
-    const f = (await list('originator', 'funding.list', topic)).find((x: { fundingId: string }) => x.fundingId === funding)
+    const f = (await cluster.call('originator', 'funding.list', { book: topic })).find((x: { fundingId: string }) => x.fundingId === funding)
     return f && f.entitled > 0 && f.distributed === f.entitled
   })
 
   step('7. every payment carries a receipt proof each peer checked in apply, confirmed by the payee\'s node')
   const expected = 1 + 1 + disbursed.schedule.length + dist.outputs.length
-  await until('payments replicated', async () => (await Promise.all(ROLES.map(async (who) => (await list(who, 'payment.list', topic)).filter((p: any) => p.status === 'confirmed' && p.rail === 'rootstock').length))).every((n) => n === expected))
-  const payments = await list('borrower', 'payment.list', topic)
+  await until('payments replicated', async () => (await Promise.all(ROLES.map(async (who) => (await cluster.call(who, 'payment.list', { book: topic })).filter((p: any) => p.status === 'confirmed' && p.rail === 'rootstock').length))).every((n) => n === expected))
+  const payments = await cluster.call('borrower', 'payment.list', { book: topic })
   const tip = Number(BigInt(await chain.rpc<string>('eth_blockNumber')))
   for (const p of payments) {
     if (p.rail !== 'rootstock' || !p.proof?.txHash) throw new Error(`payment ${p.paymentId} carries no Rootstock proof`)
@@ -190,40 +119,10 @@ async function main (): Promise<string> {
   const tracked = await growr('originator', ['payment', 'tracked'], true)
   const sweeps = tracked.filter((x: { purpose: string }) => x.purpose === 'sweep')
   console.log(`  the originator's node made ${sweeps.length} sweep${sweeps.length === 1 ? '' : 's'} of RBTC received at its posted addresses into its spending address${sweeps.length > 0 ? ': ' + sweeps.map((x: { txid: string }) => x.txid).join(', ') : ''}`)
-  const deadline = Date.now() + 30_000
-  let shows: any[] = []
-  while (true) {
-    shows = await Promise.all(ROLES.map((who) => growr(who, ['book', 'show', '--book', topic], true)))
-    if (shows.every((s) => s.hash === shows[0].hash) || Date.now() > deadline) break
-    await new Promise((resolve) => setTimeout(resolve, 500))
-  }
-  ROLES.forEach((who, i) => console.log(`  ${who.padEnd(10)} view ${shows[i].hash}  ${JSON.stringify(shows[i].summary)}`))
-  if (!shows.every((s) => s.hash === shows[0].hash)) throw new Error('views differ: ' + shows.map((s) => s.hash).join(' '))
-  return shows[0].hash
-}
-
-async function cleanup (): Promise<void> {
-  for (const c of children.reverse()) {
-    if (c.exitCode !== null) continue
-    c.removeAllListeners('exit')
-    const exited = new Promise((resolve) => c.once('exit', resolve))
-    c.kill('SIGTERM')
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))])
-    if (c.exitCode === null) c.kill('SIGKILL')
-  }
-  await chain?.close()
-  fs.rmSync(root, { recursive: true, force: true })
+  return await cluster.converge(ROLES, topic, true)
 }
 
 /** Runs the Rootstock demo; exits 1 on failure. */
 export async function runRootstockDemo (): Promise<void> {
-  try {
-    const hash = await main()
-    await cleanup()
-    console.log(`\ndemo: converged ${hash} on 3 peers`)
-  } catch (err) {
-    console.error(`\ndemo failed: ${(err as Error).message}`)
-    await cleanup()
-    process.exit(1)
-  }
+  await runDemo('growr-demo-rsk-', main)
 }

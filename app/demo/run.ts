@@ -9,67 +9,23 @@
  * `npm run demo -- --rail bitcoin` runs the lifecycle on a bcoin regtest chain instead (app/demo/bitcoin.ts),
  * `npm run demo -- --rail rootstock` on an anvil EVM chain configured like Rootstock regtest (app/demo/rootstock.ts).
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process'
-import { createSocket } from 'node:dgram'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { DemoCluster, runDemo, step } from './cluster.ts'
 
-const BIN = fileURLToPath(new URL('../cli/bin.js', import.meta.url))
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'growr-demo-'))
-const children: ChildProcess[] = []
 type Role = 'originator' | 'borrower' | 'investor' | 'issuer'
 const ROLES: Role[] = ['originator', 'borrower', 'investor']
 const PEERS: Role[] = [...ROLES, 'issuer']
-let bootstrap = ''
 
-function freeUdpPort (): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createSocket('udp4')
-    s.bind(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)) })
-  })
-}
-
-/** Starts a long-running growr process and resolves with it once it printed a line matching `ready`. */
-function daemon (args: string[], ready: RegExp): Promise<{ child: ChildProcess; line: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    children.push(child)
-    let out = ''
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      out += d
-      const line = out.split('\n').find((l) => ready.test(l))
-      if (line) resolve({ child, line })
-    })
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => { out += d })
-    child.once('exit', (code) => reject(new Error(`growr ${args[0]} exited with ${code}:\n${out}`)))
-  })
-}
-
-/** Runs one CLI command as `who`, against that peer's running node. @returns its --json output */
-function growr (who: Role, args: string[]): Promise<any> {
-  console.log(`  ${who.padEnd(10)} $ growr ${args.join(' ')}`)
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, '--storage', path.join(root, who), '--bootstrap', bootstrap, '--json', ...args], { timeout: 120_000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`growr ${args.join(' ')} failed: ${stderr || err.message}`))
-      else resolve(stdout.trim() ? JSON.parse(stdout) : null)
-    })
-  })
-}
-
-function step (text: string): void { console.log(`\n${text}`) }
-
-async function main (): Promise<string> {
-  const port = await freeUdpPort()
-  bootstrap = (await daemon(['testnet', '--port', String(port), '--json'], /bootstrap/)).line && `127.0.0.1:${port}`
-  console.log(`testnet on ${bootstrap}`)
+async function main (cluster: DemoCluster<Role>): Promise<string> {
+  const growr = cluster.growr.bind(cluster)
+  console.log(`testnet on ${await cluster.startTestnet()}`)
 
   const dids: Record<string, string> = {}
   for (const who of PEERS) dids[who] = (await growr(who, ['init'])).did
   for (const who of PEERS) {
     // the issuer announces its DID on the DHT: holders reach its issuing service by DID alone
-    await daemon(['--storage', path.join(root, who), '--bootstrap', bootstrap, '--json', 'start', ...(who === 'issuer' ? ['--announce'] : [])], /"event":"ready"/)
+    await cluster.start(who, who === 'issuer' ? ['--announce'] : [])
     console.log(`${who} node ${dids[who]} started`)
   }
 
@@ -77,7 +33,7 @@ async function main (): Promise<string> {
   const { topic } = await growr('originator', ['book', 'create', '--name', 'Kootenay Lending Circle'])
   console.log(`  book topic key ${topic}`)
   for (const type of ['KycCredential', 'IncomeCredential']) await growr('originator', ['trust', 'issuer', '--book', topic, '--type', type, '--did', dids.issuer])
-  const criteria = path.join(root, 'criteria.json')
+  const criteria = path.join(cluster.root, 'criteria.json')
   fs.writeFileSync(criteria, JSON.stringify([
     { fact: 'kycStatus', operator: 'equal', value: 'verified' },
     { fact: 'averageMonthlyIncome', operator: 'greaterThanInclusive', value: 150000 }
@@ -146,28 +102,7 @@ async function main (): Promise<string> {
   }
 
   step('8. every peer\'s view')
-  const deadline = Date.now() + 30_000
-  let shows: any[] = []
-  while (true) {
-    shows = await Promise.all(ROLES.map((who) => growr(who, ['book', 'show', '--book', topic])))
-    if (shows.every((s) => s.hash === shows[0].hash) || Date.now() > deadline) break
-    await new Promise((resolve) => setTimeout(resolve, 500))
-  }
-  ROLES.forEach((who, i) => console.log(`  ${who.padEnd(10)} view ${shows[i].hash}  ${JSON.stringify(shows[i].summary)}`))
-  if (!shows.every((s) => s.hash === shows[0].hash)) throw new Error('views differ: ' + shows.map((s) => s.hash).join(' '))
-  return shows[0].hash
-}
-
-async function cleanup (): Promise<void> {
-  for (const c of children.reverse()) {
-    if (c.exitCode !== null) continue
-    c.removeAllListeners('exit')
-    const exited = new Promise((resolve) => c.once('exit', resolve))
-    c.kill('SIGTERM')
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))])
-    if (c.exitCode === null) c.kill('SIGKILL')
-  }
-  fs.rmSync(root, { recursive: true, force: true })
+  return await cluster.converge(ROLES, topic)
 }
 
 const rail = process.argv.indexOf('--rail')
@@ -175,17 +110,8 @@ if (rail !== -1) {
   // npm run demo -- --rail bitcoin|rootstock: the same lifecycle with real transactions (app/demo/bitcoin.ts, app/demo/rootstock.ts)
   const which = process.argv[rail + 1]
   if (which !== 'bitcoin' && which !== 'rootstock') { console.error('demo: --rail takes bitcoin or rootstock'); process.exit(2) }
-  fs.rmSync(root, { recursive: true, force: true })
   if (which === 'bitcoin') await (await import('./bitcoin.ts')).runBitcoinDemo()
   else await (await import('./rootstock.ts')).runRootstockDemo()
 } else {
-  try {
-    const hash = await main()
-    await cleanup()
-    console.log(`\ndemo: converged ${hash} on 3 peers`)
-  } catch (err) {
-    console.error(`\ndemo failed: ${(err as Error).message}`)
-    await cleanup()
-    process.exit(1)
-  }
+  await runDemo('growr-demo-', main)
 }

@@ -174,7 +174,7 @@ export function mutate (bytes: Uint8Array, mutations: Mutation[]): Uint8Array {
 }
 
 /** A JSON Schema node, as far as these tests read it. */
-interface SchemaNode { type?: string; properties?: Record<string, SchemaNode>; required?: string[]; pattern?: string; enum?: string[]; const?: unknown; minLength?: number; maxLength?: number; minimum?: number; maximum?: number; items?: SchemaNode }
+interface SchemaNode { type?: string; anyOf?: SchemaNode[]; properties?: Record<string, SchemaNode>; required?: string[]; pattern?: string; enum?: string[]; const?: unknown; minLength?: number; maxLength?: number; minimum?: number; maximum?: number; items?: SchemaNode }
 
 /** Nested to `depth` levels: `{"a":{"a":...}}` or `[[...]]`. Built iteratively, like an attacker would. */
 export function deep (depth: number, kind: 'object' | 'array'): unknown {
@@ -216,7 +216,9 @@ export function wrongFor (s: SchemaNode): fc.Arbitrary<unknown> {
     const allowed = s.enum ?? [s.const]
     arbs.push(fc.string({ maxLength: 20 }).filter((x) => !allowed.includes(x)), fc.integer(), fc.boolean())
   }
-  return fc.oneof(...arbs)
+  // a nullable field (anyOf with null, e.g. a rail's token) takes null: that is no corruption
+  const nullable = s.anyOf?.some((x) => x.type === 'null') === true
+  return nullable ? fc.oneof(...arbs).filter((v) => v !== null) : fc.oneof(...arbs)
 }
 
 /** How a valid op is broken for the validator. */
