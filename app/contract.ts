@@ -7,7 +7,7 @@
  */
 import { GrowrError } from '../core/errors.ts'
 import type { GrowrNode } from '../core/node.ts'
-import type { Book } from '../books/book.ts'
+import { parseTopic, type Book } from '../books/book.ts'
 import type { AuditEntry, Distribution, Funding, Loan, Member, Payment, PostedInvoice, Project, ReceivingAddress } from '../books/entities.ts'
 import type { BookSummary, Records, Sub } from '../books/view.ts'
 import { toChecksumAddress } from '../core/wallet/bip44-rootstock.ts'
@@ -28,11 +28,16 @@ import { isDidKey } from '../core/identity/did-key.ts'
 import type { Identity } from '../core/identity/keyfile.ts'
 import { refFor, type BitcoinRail, type BitcoinRailStatus, type RailBalance, type TrackedTx } from '../core/rails/bitcoin/rail.ts'
 import type { RootstockBalance, RootstockRail, RootstockRailStatus, RootstockTrackedTx } from '../core/rails/rootstock/rail.ts'
+import type { NodeListing, ProjectListing } from '../core/network/ads/directory.ts'
+import { SERVICE_NAMES, type ServiceName } from '../core/network/ads/advertisement.ts'
+import { createNetworkHandlers, type NetworkContract } from './networks/handlers.ts'
+import { buildReceipt, receiptHash, verifyReceipt, type ReceiptVerification } from '../core/receipts/receipt.ts'
+import { validateReceipt, type ValidationResult } from '../core/receipts/validation.ts'
 
 type BookArg = { book: string; timeoutMs?: number }
 export interface Acted { id: string; opId: string; status: 'accepted' }
 
-export interface Contract {
+export interface Contract extends NetworkContract {
   'status': { args: Record<string, never>; result: { did: string; storage: string; peers: number; books: Array<{ topic: string; name: string; role: string | null; writable: boolean }>; bitcoin?: BitcoinRailStatus | null; rootstock?: RootstockRailStatus | null } }
   'book.create': { args: { name: string }; result: { topic: string } }
   'book.join': { args: { book: string }; result: { topic: string } }
@@ -129,6 +134,18 @@ export interface Contract {
   'payment.pay': { args: BookArg & { kind: PaymentKind; ref?: string; amount?: number; feeRate?: number }; result: PayOutcome }
   /** the wallet's transactions with where each stands (mempool, confirmed N, replaced, dropped, unbroadcast; Rootstock: pending, mined N, confirmed N, reverted, dropped) */
   'payment.tracked': { args: Record<string, never>; result: Array<TrackedTx | RootstockTrackedTx> }
+  /** nodes of the network (from their fresh signed ads) offering `service`, certified for `role`, issuing `credentialType` */
+  'market.query': { args: { service?: ServiceName; role?: string; credentialType?: string }; result: NodeListing[] }
+  /** open projects across the network, from originators' ads: the book's topic, the originator and its certification mark */
+  'market.projects': { args: Record<string, never>; result: ProjectListing[] }
+  /** follows, read-only, a book a fresh ad lists (writing still needs the originator's invite) */
+  'market.join': { args: { topic: string }; result: { topic: string; originator: string; organization: string; certified: boolean } }
+  /** the receipt of a confirmed payment (core/receipts/receipt.ts): base64 bytes anyone verifies offline with the book's key */
+  'receipt.export': { args: BookArg & { payment: string }; result: { receipt: string; receiptHash: string } }
+  /** verifies a receipt offline; without `book`, against the book key the receipt names (say so to whoever relies on it) */
+  'receipt.verify': { args: { receipt: string; book?: string }; result: ReceiptVerification & { bookKey: string } }
+  /** asks the book's connected peers to confirm a receipt against their replicas; signed answers until the deadline (ms) */
+  'receipt.validate': { args: { receipt: string; deadlineMs?: number }; result: ValidationResult }
 }
 
 /** What `payment.pay` did: the transaction, and each payment it carries (minor units, sats on Bitcoin, as decimal strings). */
@@ -443,6 +460,8 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
     async 'vc.enroll' (a) {
       await services.ready()
       await issuing().enroll(a.subject, a.type, a.claims, a.validUntil)
+      // a new credential type changes what this node's ad offers
+      services.ads?.publish().catch(() => {})
       return { subject: a.subject, type: a.type }
     },
     async 'vc.unenroll' (a) {
@@ -584,12 +603,58 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
       const r = await rail.pay([{ address: posted.address, amount: BigInt(value) }], { ref: `${book.topic}:${a.kind}:${a.ref}:${due.key}:${value}` })
       return { txid: r.txid, address: posted.address, amount: String(value), fee: r.fee.toString(), reused: r.reused, outputs: [{ kind: a.kind, ref: a.ref, address: posted.address, amount: String(value) }], skipped: [] }
     },
+    async 'market.query' (a) {
+      const q = a ?? {}
+      if (q.service !== undefined && !SERVICE_NAMES.includes(q.service)) throw GrowrError.BAD_ARGUMENT(`service must be one of ${SERVICE_NAMES.join(', ')}, not ${String(q.service).slice(0, 40)}`)
+      return (await market()).directory.query({ service: q.service, role: q.role, credentialType: q.credentialType })
+    },
+    async 'market.projects' () { return (await market()).directory.projects() },
+    async 'market.join' ({ topic }) {
+      if (typeof topic !== 'string' || !topic) throw GrowrError.BAD_ARGUMENT('a book topic key is required')
+      const ads = await market()
+      const hex = b4a.toString(parseTopic(topic), 'hex')
+      const listed = ads.directory.fresh().find((e) => e.ad.books.some((b) => b4a.toString(parseTopic(b.topic), 'hex') === hex))
+      if (!listed) throw GrowrError.NOT_FOUND(`no fresh ad lists book ${topic}: follow it by its key with book.join`)
+      const book = await node.joinBook(topic)
+      return { topic: book.topic, originator: listed.ad.did, organization: listed.ad.organization, certified: listed.certified }
+    },
     async 'payment.tracked' () {
       await services.ready()
       if (services.bitcoin === null && services.rootstock !== null) return (await rootstock()).tracked()
       const btc: Array<TrackedTx | RootstockTrackedTx> = (await bitcoin()).tracked()
       return services.rootstock === null ? btc : [...btc, ...(await rootstock()).tracked()]
-    }
+    },
+    async 'receipt.export' (a) {
+      const book = bookOf(a)
+      await waitFor(book, 'payments', a.payment, a.timeoutMs)
+      const bytes = await buildReceipt(book, a.payment)
+      return { receipt: b4a.toString(bytes, 'base64'), receiptHash: receiptHash(bytes) }
+    },
+    async 'receipt.verify' (a) {
+      const bytes = receiptBytes(a.receipt)
+      // a receipt names its book after its version byte; a caller who knows the book says which
+      const bookKey = a.book !== undefined ? parseTopic(a.book) : bytes.subarray(1, 33)
+      return { ...verifyReceipt(bytes, bookKey), bookKey: b4a.toString(bookKey, 'hex') }
+    },
+    async 'receipt.validate' (a) {
+      await services.ready()
+      if (!services.rpc) throw GrowrError.BAD_ARGUMENT('this node has no peer connection service')
+      return await validateReceipt(services.rpc, receiptBytes(a.receipt), { deadlineMs: a.deadlineMs })
+    },
+    ...createNetworkHandlers(node, services)
+  }
+
+  /** A receipt's bytes from base64, bounded. */
+  function receiptBytes (receipt: unknown): Uint8Array {
+    if (typeof receipt !== 'string' || receipt.length === 0 || receipt.length > 1_000_000 || !/^[A-Za-z0-9+/]+=*$/.test(receipt)) throw GrowrError.BAD_ARGUMENT('a receipt is base64 bytes (growr receipt export)')
+    return b4a.from(receipt, 'base64')
+  }
+
+  /** The node's ad service, or why there is none. */
+  async function market (): Promise<NonNullable<Services['ads']>> {
+    await services.ready()
+    if (!services.ads) throw GrowrError.BAD_ARGUMENT('this node runs without the marketplace (ads are off)')
+    return services.ads
   }
 
   /** The node's Rootstock rail, or why there is none. */

@@ -7,6 +7,7 @@
 import { checkProof, type ProofOptions } from './proof.ts'
 import { Command, Option, InvalidArgumentError } from 'commander'
 import fs from 'node:fs'
+import path from 'node:path'
 import { GrowrNode } from '../../core/node.ts'
 import { Services } from '../../core/services/services.ts'
 import { restoreFromBackup } from '../../core/sscr/backup.ts'
@@ -14,6 +15,8 @@ import { CustodialVault, createConsent, type CustodyConsent } from '../../core/s
 import { verifyCredential } from '../../core/credentials/vc.ts'
 import { criteriaToRules, type Criterion } from '../../core/services/criteria.ts'
 import { GrowrError } from '../../core/errors.ts'
+import { verifyReceipt } from '../../core/receipts/receipt.ts'
+import { parseTopic } from '../../books/book.ts'
 import { createIdentity, hasIdentity, loadIdentity } from '../../core/identity/keyfile.ts'
 import { resolveStorageDir } from '../../core/storage-dir.ts'
 import { parseBootstrap, type BootstrapNode } from '../../core/network/swarm.ts'
@@ -31,6 +34,7 @@ const program = new Command('growr')
   .addOption(new Option('--bootstrap <host:port,...>', 'private HyperDHT bootstrap nodes (default: the public DHT)').env('GROWR_BOOTSTRAP'))
   .option('--json', 'print results as JSON')
   .option('--timeout <ms>', 'how long to wait for records to replicate', int, 30_000)
+  .addOption(new Option('--network <file>', 'the marketplace network to act in (a network definition JSON; default: the node\'s setting, else the shipped development network)').env('GROWR_NETWORK'))
   .showHelpAfterError()
 
 function int (v: string): number {
@@ -173,6 +177,37 @@ invite.command('create').requiredOption('--book <topic>').addOption(new Option('
   .action(async (o: { book: string; role: 'borrower' | 'investor' }) => print(await run('invite.create', o), (r: { code: string }) => `invite (single use): ${r.code}`))
 invite.command('accept <code>').description('redeem an invite; the originator\'s node must be online')
   .action(async (code: string) => print(await run('invite.accept', { code, timeoutMs: globals().timeout }), (r: { topic: string }) => `writer of book ${r.topic}`))
+
+const receiptCmd = program.command('receipt').description('portable receipts: a confirmed payment anyone can verify later, offline, with the book\'s key')
+receiptCmd.command('export').requiredOption('--book <topic>').requiredOption('--payment <id>').option('--out <file>', 'where to write it (default: receipt-<payment>.bin here)')
+  .description('the signed payment and confirmation ops with their Merkle proofs in the writers\' logs')
+  .action(async (o: { book: string; payment: string; out?: string }) => {
+    const r = await run('receipt.export', { book: o.book, payment: o.payment })
+    const file = path.resolve(o.out ?? `receipt-${o.payment}.bin`)
+    fs.writeFileSync(file, Buffer.from(r.receipt, 'base64'), { mode: 0o600 })
+    print({ file, receiptHash: r.receiptHash }, (x: { file: string; receiptHash: string }) => `receipt ${x.receiptHash} written to ${x.file}`)
+  })
+receiptCmd.command('verify').argument('<file>').option('--book <topic>', 'the book it must belong to (default: the book it names, which you must then trust on your own)')
+  .description('check a receipt offline, with the book key only: exit 0 only if it holds, else print why')
+  .action((file: string, o: { book?: string }) => {
+    const bytes = fs.readFileSync(file)
+    const bookKey = o.book !== undefined ? parseTopic(o.book) : bytes.subarray(1, 33)
+    const r = verifyReceipt(bytes, bookKey)
+    print({ ...r, bookKey: Buffer.from(bookKey).toString('hex') }, (x: typeof r & { bookKey: string }) => !x.ok
+      ? `receipt refused: ${x.reason}`
+      : `receipt holds: ${x.payment.kind} payment ${x.payment.paymentId} of ${x.payment.amount} ${x.payment.currency} from ${x.payment.payer ?? '?'} to ${x.payment.payee ?? '?'}, confirmed by ${x.confirmedBy}, in book "${x.bookName}" ${x.bookKey}${o.book === undefined ? ' (the book the receipt names)' : ''}`)
+    if (!r.ok) process.exitCode = 1
+  })
+const market = program.command('market').description('the marketplace network: nodes\' signed ads (needs a running node: growr start)')
+market.command('list').addOption(new Option('--service <service>').choices(['originating', 'issuing', 'verification', 'relay'])).option('--role <role>', 'a role the node is certified for').option('--credential-type <type>', 'with --service issuing')
+  .description('nodes of the network and what they offer, certified ones first')
+  .action(async (o: { service?: 'originating'; role?: string; credentialType?: string }) => print(await run('market.query', o), (r: Contract['market.query']['result']) =>
+    r.map((l) => `${l.certified ? 'certified' : 'uncertified'} ${l.organization || '(no name)'} ${l.did}\n  ${l.services.map((x) => x.type === 'issuing' ? `issuing(${x.credentialTypes.join(',')})` : x.type).join(' ') || 'no services'}; ${l.books.length} book(s); release ${l.release.slice(0, 12)}`).join('\n') || 'no ads seen yet'))
+market.command('projects').description('open projects across the network, with their originator and book topic key')
+  .action(async () => print(await run('market.projects', {}), (r: Contract['market.projects']['result']) =>
+    r.map((p) => `${p.name} (${p.bookName}) ${p.amount} ${p.currency}, loans ${p.loanMin}-${p.loanMax}, ${p.minMonths}-${p.maxMonths} months, ${p.rateBps} bps\n  by ${p.organization || p.originator} ${p.certified ? 'certified' : 'uncertified'}; book ${p.book} project ${p.projectId}`).join('\n') || 'no open projects seen yet'))
+market.command('join <topic>').description('follow a book a network ad lists (applying still needs the originator\'s invite)')
+  .action(async (topic: string) => print(await run('market.join', { topic }), (r: Contract['market.join']['result']) => `following ${r.topic}, originated by ${r.organization || r.originator} (${r.certified ? 'certified' : 'uncertified'})`))
 
 function readJson (file: string): unknown {
   try { return JSON.parse(fs.readFileSync(file, 'utf8')) } catch (err) { throw GrowrError.BAD_ARGUMENT(`cannot read JSON from ${file}: ${(err as Error).message}`) }
@@ -392,6 +427,55 @@ vc.command('revoke <id>').description('issuer: revoke a credential you issued (s
   .action(async (id: string) => print(await run('vc.revoke', { id }), (r: { id: string }) => `revoked ${r.id}`))
 vc.command('issued').description('issuer: credentials you issued (no claims)')
   .action(async () => print(await run('vc.issued', {}), (r: Contract['vc.issued']['result']) => r.map((c) => `${c.id} ${c.type} to ${c.subject}${c.revoked ? ' REVOKED' : ''}`).join('\n') || 'none'))
+
+// the marketplace network (core/governance/): `--network FILE` sends that definition with the request
+const networkArg = (): { network?: unknown } => { const f = program.opts<{ network?: string }>().network; return f ? { network: readJson(f) } : {} }
+const shownNetwork = (r: Contract['network.show']['result']) => [`network ${r.name} (version ${r.version}, ${r.source})`, `topic ${r.topic}`, ...r.founders.map((f) => `founder ${f}`), ...(r.description ? [r.description] : [])].join('\n')
+const network = program.command('network').description('the marketplace network: founding DIDs, organization certificates (W3C VCs), certificate chains')
+network.command('show').description('the network in use and its discovery topic')
+  .action(async () => print(await run('network.show', networkArg()), shownNetwork))
+network.command('use [file]').option('--default', 'go back to the network the app ships with')
+  .description('make a network definition (JSON file) this node\'s network')
+  .action(async (file: string | undefined, o: { default?: boolean }) => {
+    if (!file && !o.default) throw GrowrError.BAD_ARGUMENT('give a network definition file, or --default')
+    print(await run('network.use', { network: o.default ? null : readJson(file as string) }), shownNetwork)
+  })
+network.command('certify').requiredOption('--subject <did>', 'the DID to certify').requiredOption('--name <name>', 'the organization\'s name')
+  .option('--roles <r1,r2>', 'originator, issuer, verifier, investor-organization, relay')
+  .option('--governance', 'certify a governance DID (it certifies organizations)')
+  .option('--may-certify <r1,r2>', 'with --governance: the roles it may grant (default every organization role; add governance to let it delegate)')
+  .option('--valid-until <dateTime>', 'end of validity, e.g. 2027-12-31T00:00:00Z (default one year)')
+  .description('sign an organization certificate with this node\'s identity (a founder or governance DID) and print it as JSON')
+  .action(async (o: { subject: string; name: string; roles?: string; governance?: boolean; mayCertify?: string; validUntil?: string }) => {
+    if (!o.governance && !o.roles) throw GrowrError.BAD_ARGUMENT('give --roles, or --governance')
+    const r = await run('network.certify', { ...networkArg(), subject: o.subject, name: o.name, roles: o.roles, governance: !!o.governance, mayCertify: o.mayCertify, validUntil: o.validUntil })
+    console.log(JSON.stringify(r, null, 2))
+  })
+network.command('revoke').requiredOption('--id <certificate id>')
+  .description('revoke a certificate you issued (sets its bit in your published status list)')
+  .action(async (o: { id: string }) => print(await run('network.revoke', { id: o.id }), (r: Contract['network.revoke']['result']) => `revoked ${r.id} (${r.name}, ${r.subject})`))
+network.command('issued').description('the certificates you issued')
+  .action(async () => print(await run('network.issued', {}), (r: Contract['network.issued']['result']) => r.map((c) => `${c.id} ${c.subject} ${JSON.stringify(c.name)} ${c.roles.join(',')} until ${c.validUntil}${c.revoked ? ' REVOKED' : ''}`).join('\n') || 'none'))
+network.command('chain').option('--set <file>', 'keep this chain (JSON list, root first) as the one certifying this node; it must verify now')
+  .description('the certificate chain certifying this node (its ads carry it)')
+  .action(async (o: { set?: string }) => {
+    if (!o.set) return console.log(JSON.stringify((await run('network.chain', {})).chain, null, 2))
+    const json = readJson(o.set) as { chain?: unknown }
+    const r = await run('network.chain.set', { ...networkArg(), chain: Array.isArray(json) ? json : json?.chain })
+    print(r, (x: Contract['network.chain.set']['result']) => x.ok ? `kept: this node is certified as ${x.organization.roles.join(', ')} (${JSON.stringify(x.organization.name)})` : '')
+  })
+network.command('verify').requiredOption('--chain <file>', 'a JSON list of certificates, root (founder) first, or { "chain": [...] }')
+  .description('verify a certificate chain up to a founding DID, revocation included: exit 0 only if it holds')
+  .action(async (o: { chain: string }) => {
+    const json = readJson(o.chain) as { chain?: unknown }
+    const chain = Array.isArray(json) ? json : json?.chain
+    const r = await run('network.verify', { ...networkArg(), chain })
+    print(r, (x: Contract['network.verify']['result']) => x.ok
+      ? [`certified: ${JSON.stringify(x.organization.name)} ${x.organization.did} as ${x.organization.roles.join(', ')}`,
+          ...x.certifiedBy.map((l, i) => `  ${l.issuer}${i === 0 ? ' (founder)' : ''} certified ${l.subject} ${JSON.stringify(l.name)} as ${l.roles.join(', ')} until ${l.validUntil}`)].join('\n')
+      : `NOT certified: ${x.reason}`)
+    if (!r.ok) process.exitCode = 1
+  })
 
 program.command('proof').description('payment proofs (offline)')
   .command('verify').addOption(new Option('--rail <rail>').choices(['bitcoin', 'lightning', 'rootstock']).makeOptionMandatory())

@@ -101,7 +101,18 @@ async function main (cluster: DemoCluster<Role>): Promise<string> {
     console.log(`  ${d.amount} distributed to funding ${d.funding} and confirmed`)
   }
 
-  step('8. every peer\'s view')
+  step('8. the borrower keeps a receipt of her last repayment, which anyone can check offline with the book key')
+  const payments = await cluster.call('borrower', 'payment.list', { book: topic }) as Array<{ paymentId: string; kind: string; status: string; recordedAt: number }>
+  const last = payments.filter((p) => p.kind === 'repayment' && p.status === 'confirmed').sort((a, b) => b.recordedAt - a.recordedAt)[0]
+  if (!last) throw new Error('no confirmed repayment to export')
+  const file = path.join(cluster.root, 'last-repayment.receipt')
+  await growr('borrower', ['receipt', 'export', '--book', topic, '--payment', last.paymentId, '--out', file])
+  console.log(`  receipt written to ${file}`)
+  const checked = await growr('investor', ['receipt', 'verify', file, '--book', topic])
+  if (!checked.ok) throw new Error(`the receipt does not verify: ${checked.reason}`)
+  console.log(`  growr receipt verify: holds, ${checked.payment.amount} ${checked.payment.currency} from the borrower, confirmed by ${checked.confirmedBy === checked.originator ? 'the originator' : checked.confirmedBy}`)
+
+  step('9. every peer\'s view')
   return await cluster.converge(ROLES, topic)
 }
 

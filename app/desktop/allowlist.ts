@@ -24,7 +24,9 @@ export const API_METHODS = [
   'vp.create', 'vp.verify',
   'eligibility.check',
   'backup.create',
-  'wallet.show', 'wallet.receive', 'wallet.balance', 'wallet.balance.rootstock', 'wallet.send', 'payment.pay', 'payment.tracked'
+  'wallet.show', 'wallet.receive', 'wallet.balance', 'wallet.balance.rootstock', 'wallet.send', 'payment.pay', 'payment.tracked',
+  'network.show', 'network.use', 'network.certify', 'network.revoke', 'network.issued', 'network.verify', 'network.chain', 'network.chain.set',
+  'receipt.export', 'receipt.verify', 'receipt.validate', 'market.query', 'market.projects', 'market.join'
 ] as const satisfies ReadonlyArray<keyof Api>
 
 /** Api methods missing from API_METHODS; `never` when the list is complete. */

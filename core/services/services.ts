@@ -23,9 +23,15 @@ import { IssuingService } from './issuing.ts'
 import { VerificationService } from './verification.ts'
 import { RepaymentHistory } from './repayment-history.ts'
 import { Holder } from './holder.ts'
+import { RECEIPT_METHOD, receiptResponder } from '../receipts/validation.ts'
 import type { Book } from '../../books/book.ts'
 import { BitcoinRail, type BitcoinBackendConfig } from '../rails/bitcoin/rail.ts'
 import { RootstockRail, type RootstockBackendConfig } from '../rails/rootstock/rail.ts'
+import { AdsService, type AdServiceOptions } from '../network/ads/service.ts'
+import { networkInUse } from '../governance/network-in-use.ts'
+import { verifyChain } from '../governance/chain.ts'
+import { ownChain } from '../governance/certifier.ts'
+import type { AdService as AdOffer } from '../network/ads/advertisement.ts'
 
 export interface ServicesOptions {
   /** announce this node's DID on the DHT so holders find its issuing/verification services by DID */
@@ -40,6 +46,8 @@ export interface ServicesOptions {
   bitcoin?: BitcoinBackendConfig
   /** a Rootstock backend: the node then runs its Rootstock rail (balance and payments, the payee's prover) */
   rootstock?: RootstockBackendConfig
+  /** capability ads and discovery on the network topic (core/network/ads/); false: none */
+  ads?: AdServiceOptions | false
 }
 
 export class Services extends ReadyResource {
@@ -57,6 +65,8 @@ export class Services extends ReadyResource {
   bitcoin: BitcoinRail | null = null
   /** the Rootstock rail, when the node is configured with an EVM backend; opened after the wallet keys */
   rootstock: RootstockRail | null = null
+  /** the node's capability ad and its directory of the network's ads; opened last */
+  ads: AdsService | null = null
   private holderAgent: Holder | null = null
   private readonly opts: ServicesOptions
   private readonly onbook = (book: Book) => this.history?.watch(book)
@@ -127,6 +137,8 @@ export class Services extends ReadyResource {
       this.verification.serve(this.rpc)
       const registry = this.registry
       this.rpc.respond('status/head', async (req) => await registry.head(req))
+      // anyone connected may ask whether a receipt holds against this node's replica of its book
+      this.rpc.respond(RECEIPT_METHOD, receiptResponder({ identity, findBook: (hex) => node.findBook(hex), now }))
       this.holderAgent = new Holder({ identity, wallet: this.wallet, rpc: this.rpc, now })
       // credentials an issuer queued for us (repayment history) are collected when we meet it or it offers
       this.rpc.on('peer', (did: string) => { this.holderAgent?.collect(did as never).catch(safetyCatch) })
@@ -137,9 +149,32 @@ export class Services extends ReadyResource {
       swarm.join(this.registry.discoveryKey, { server: true, client: false })
       if (this.opts.announce) await this.rpc.announce()
     }
+    if (this.opts.ads !== false && !this.closing) {
+      const issuing = this.issuing
+      const announce = this.opts.announce === true
+      // a service node (announced on its DID topic) offers verification, and issuing of the types it has enrolled
+      const offers = async (): Promise<AdOffer[]> => {
+        if (!announce) return []
+        const types = [...new Set((await issuing.enrolled()).map((e) => e.type))].sort()
+        return types.length > 0 ? [{ type: 'verification' }, { type: 'issuing', credentialTypes: types }] : [{ type: 'verification' }]
+      }
+      // the ads travel on the network this node is in, carry its certificate chain, and mark each
+      // peer by whether its chain reaches the network's founders (core/governance/chain.ts)
+      const { network } = await networkInUse(node.local as Hyperbee)
+      const resolver = this.resolver as StatusResolver
+      const certify = async (ad: { chain: unknown }) => {
+        const r = await verifyChain(network, ad.chain, { now: (now ?? Date.now)(), checkStatus: resolver.check })
+        return r.ok ? { certified: true, by: r.certifiedBy.map((c) => c.issuer).join(' -> '), roles: r.organization.roles } : { certified: false, reason: r.reason }
+      }
+      // (a caller naming another network by name, as tests of a private network do, gets that network's topic)
+      const topic = this.opts.ads?.network === undefined ? network.topic : undefined
+      this.ads = new AdsService(node, { now, offers, topic, chain: await ownChain(node.local as Hyperbee) as never, certify, ...this.opts.ads })
+      await this.ads.ready()
+    }
   }
 
   protected async _close (): Promise<void> {
+    if (this.ads) await this.ads.close().catch(safetyCatch)
     this.node.off('book', this.onbook)
     if (this.node.swarm) this.node.swarm.off('connection', this.onconnection)
     if (this.rpc) await this.rpc.close().catch(safetyCatch)
