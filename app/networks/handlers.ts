@@ -116,6 +116,8 @@ export function createNetworkHandlers (node: GrowrNode, services: Services): Net
       if (!r.ok) throw GrowrError.BAD_ARGUMENT(`not kept: ${r.reason}`)
       if (r.organization.did !== node.did) throw GrowrError.BAD_ARGUMENT(`not kept: the chain certifies ${r.organization.did}, not this node (${node.did})`)
       await saveOwnChain(local(), a.chain as OrganizationCertificate[])
+      // peers see the new chain in this node's ad now, not at its next scheduled announce
+      await services.ads?.publish({ force: true })
       return r
     }
   }

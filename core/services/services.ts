@@ -168,7 +168,7 @@ export class Services extends ReadyResource {
       }
       // (a caller naming another network by name, as tests of a private network do, gets that network's topic)
       const topic = this.opts.ads?.network === undefined ? network.topic : undefined
-      this.ads = new AdsService(node, { now, offers, topic, chain: await ownChain(node.local as Hyperbee) as never, certify, ...this.opts.ads })
+      this.ads = new AdsService(node, { now, offers, topic, chain: async () => await ownChain(node.local as Hyperbee) as never, certify, ...this.opts.ads })
       await this.ads.ready()
     }
   }

@@ -32,8 +32,8 @@ export interface AdServiceOptions {
   /** the network's topic, 32 bytes, overriding `network` (e.g. governance's networkTopic(def)) */
   topic?: Uint8Array
   organization?: string
-  /** this node's certificate chain (opaque VCs) */
-  chain?: Array<Record<string, unknown>>
+  /** this node's certificate chain (opaque VCs), or where to read it at each publish (it may be set while the node runs) */
+  chain?: Array<Record<string, unknown>> | (() => Promise<Array<Record<string, unknown>>>)
   /** services offered besides originating (which comes from the books this node originates) */
   offers?: () => Promise<Offer[]>
   /** content hash of the release (advertisement.ts releaseHash; release.ts appRelease) */
@@ -172,7 +172,7 @@ export class AdsService extends ReadyResource {
       network: b4a.toString(this.topic, 'hex'),
       did: this.node.did as AdBody['did'],
       organization: (this.opts.organization ?? '').slice(0, 200),
-      chain: this.opts.chain ?? [],
+      chain: typeof this.opts.chain === 'function' ? await this.opts.chain() : this.opts.chain ?? [],
       services: offers,
       protocols: [RPC_PROTOCOL, ADS_PROTOCOL],
       books,
