@@ -51,6 +51,8 @@ export interface SessionEvents {
   'peers': { count: number }
   /** credentials were added to or removed from the SSCR */
   'wallet.changed': Record<string, never>
+  /** the node's directory of the network's ads gained, replaced or dropped an ad: re-read market.* */
+  'market.changed': Record<string, never>
   /** an identity now exists (created or restored) and the node runs */
   'identity': { did: string }
   /**
@@ -215,6 +217,12 @@ export class Session extends ReadyResource {
       const onchange = () => this.emit('event', { event: 'wallet.changed', data: {} })
       wallet.on('change', onchange)
       this.unsubscribe.push(() => wallet.off('change', onchange))
+    }
+    const ads = services.ads
+    if (ads) {
+      const onad = () => this.debounce('market', () => this.emit('event', { event: 'market.changed', data: {} }))
+      ads.directory.on('ad', onad).on('expired', onad)
+      this.unsubscribe.push(() => { ads.directory.off('ad', onad); ads.directory.off('expired', onad) })
     }
     if (services.bitcoin) this.watchBitcoin(services.bitcoin)
     if (services.rootstock) this.watchRootstock(services.rootstock)

@@ -9,6 +9,7 @@ import { Alert, CopyButton, Mono, Spinner } from '../components/index.ts'
 import { NodeProvider, useNode } from './node-context.tsx'
 import { Onboarding } from '../features/onboarding/Onboarding.tsx'
 import { NetworkScreen } from '../features/network/NetworkScreen.tsx'
+import { MarketplaceScreen } from '../features/marketplace/MarketplaceScreen.tsx'
 import { OriginatorScreen } from '../features/originator/OriginatorScreen.tsx'
 import { BorrowerScreen } from '../features/borrower/BorrowerScreen.tsx'
 import { InvestorScreen } from '../features/investor/InvestorScreen.tsx'
@@ -17,6 +18,7 @@ import { WalletScreen } from '../features/wallet/WalletScreen.tsx'
 
 export const TABS = [
   { id: 'network', label: 'Network' },
+  { id: 'marketplace', label: 'Marketplace' },
   { id: 'originator', label: 'Originator' },
   { id: 'borrower', label: 'Borrower' },
   { id: 'investor', label: 'Investor' },
@@ -87,6 +89,7 @@ function Shell ({ tab, setTab, storageNotes }: { tab: Tab; setTab: (t: Tab) => v
           {node.error && <Alert error={node.error} />}
           {storageNotes.length > 0 && <Alert tone='info' testid='storage-notes'>Growr made its storage private again: {storageNotes.join('; ')}</Alert>}
           {tab === 'network' && <NetworkScreen />}
+          {tab === 'marketplace' && <MarketplaceScreen />}
           {tab === 'originator' && <OriginatorScreen />}
           {tab === 'borrower' && <BorrowerScreen />}
           {tab === 'investor' && <InvestorScreen />}

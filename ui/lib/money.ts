@@ -49,3 +49,18 @@ export function bpsToPercent (bps: number): string {
   const s = (bps / 100).toFixed(2)
   return s.replace(/\.?0+$/, '')
 }
+
+/**
+ * Minor units given as a decimal string (capability ads carry amounts as text so they stay exact
+ * past 2^53), shown in major units with the currency code and thousands separators, using the
+ * same exponent as formatMinor: ("123456789012345678901", "EUR") -> "1,234,567,890,123,456,789.01 EUR".
+ * Never throws: text that is not a plain non-negative integer (an ad is untrusted) gives `null`,
+ * so the caller can say the amount is unreadable instead of showing a guess.
+ */
+export function formatMinorText (minor: string, currency: string): string | null {
+  if (typeof minor !== 'string' || !/^\d{1,40}$/.test(minor)) return null
+  const exp = exponent(currency)
+  const digits = BigInt(minor).toString().padStart(exp + 1, '0')
+  const whole = digits.slice(0, digits.length - exp).replace(/\B(?=(\d{3})+(?!\d))/g, ',')
+  return whole + (exp > 0 ? '.' + digits.slice(digits.length - exp) : '') + ' ' + currency
+}
