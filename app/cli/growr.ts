@@ -34,7 +34,8 @@ const program = new Command('growr')
   .addOption(new Option('--bootstrap <host:port,...>', 'private HyperDHT bootstrap nodes (default: the public DHT)').env('GROWR_BOOTSTRAP'))
   .option('--json', 'print results as JSON')
   .option('--timeout <ms>', 'how long to wait for records to replicate', int, 30_000)
-  .addOption(new Option('--network <file>', 'the marketplace network to act in (a network definition JSON; default: the node\'s setting, else the shipped development network)').env('GROWR_NETWORK'))
+  // not --network: that names a Bitcoin network in project rail, wallet and proof commands
+  .addOption(new Option('--network-file <file>', 'the marketplace network to act in (a network definition JSON; default: the node\'s setting, else the shipped development network)').env('GROWR_NETWORK'))
   .showHelpAfterError()
 
 function int (v: string): number {
@@ -429,7 +430,7 @@ vc.command('issued').description('issuer: credentials you issued (no claims)')
   .action(async () => print(await run('vc.issued', {}), (r: Contract['vc.issued']['result']) => r.map((c) => `${c.id} ${c.type} to ${c.subject}${c.revoked ? ' REVOKED' : ''}`).join('\n') || 'none'))
 
 // the marketplace network (core/governance/): `--network FILE` sends that definition with the request
-const networkArg = (): { network?: unknown } => { const f = program.opts<{ network?: string }>().network; return f ? { network: readJson(f) } : {} }
+const networkArg = (): { network?: unknown } => { const f = program.opts<{ networkFile?: string }>().networkFile; return f ? { network: readJson(f) } : {} }
 const shownNetwork = (r: Contract['network.show']['result']) => [`network ${r.name} (version ${r.version}, ${r.source})`, `topic ${r.topic}`, ...r.founders.map((f) => `founder ${f}`), ...(r.description ? [r.description] : [])].join('\n')
 const network = program.command('network').description('the marketplace network: founding DIDs, organization certificates (W3C VCs), certificate chains')
 network.command('show').description('the network in use and its discovery topic')
