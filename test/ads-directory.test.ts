@@ -187,3 +187,19 @@ test('ads - concurrent copies of one ad: stored once', async (t) => {
   t.is(rs.filter((r) => r.ok).length, 1)
   t.is(calls, 1, 'certify ran once')
 })
+
+test('ads - a copy of an ad already held is answered without a second check; a changed byte is still checked and refused', async (t) => {
+  const now = T0
+  let certified = 0
+  const dir = new AdDirectory({ network: NET, now: () => now, certify: async () => { certified++; return { certified: false, reason: 'test' } } })
+  const bytes = ad(3)
+  t.is((await dir.add(bytes)).status, 'new', 'stored once')
+  const again = await dir.add(Uint8Array.from(bytes))
+  t.is(again.status, 'stale', 'the same bytes from another peer')
+  t.ok(!again.ok && /hold this ad already/.test(again.reason), 'answered from the digest of what is held')
+  t.is(certified, 1, 'and not certified twice')
+  const flipped = Uint8Array.from(bytes)
+  flipped[flipped.length - 3] ^= 1
+  const r = await dir.add(flipped)
+  t.is(r.status, 'refused', 'one byte changed: checked, and refused')
+})

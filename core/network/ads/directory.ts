@@ -12,6 +12,8 @@
  * - with `requireCertified`, an ad whose chain does not certify is refused.
  * Time comes from an injected clock, so expiry is tested without waiting.
  */
+import b4a from 'b4a'
+import sodium from 'sodium-universal'
 import { checkAd, DEFAULT_MAX_SKEW_MS, type AdProject, type Advertisement, type ServiceName } from './advertisement.ts'
 import type { DidKey } from '../../identity/did-key.ts'
 
@@ -86,6 +88,8 @@ type Listener = (...args: unknown[]) => void
 export class AdDirectory {
   readonly network: string
   private readonly entries = new Map<DidKey, DirectoryEntry>()
+  /** BLAKE2b of each stored ad's bytes -> its DID: gossip brings the same ad from every peer, and a copy we hold needs no second signature check */
+  private readonly held = new Map<string, DidKey>()
   private readonly now: () => number
   private readonly certify: Certify
   private readonly requireCertified: boolean
@@ -136,6 +140,11 @@ export class AdDirectory {
    */
   async add (bytes: unknown, opts: { own?: boolean } = {}): Promise<AddResult> {
     const now = this.now()
+    if (bytes instanceof Uint8Array) {
+      const did = this.held.get(digest(bytes))
+      const e = did === undefined ? undefined : this.entries.get(did)
+      if (e && e.ad.expiresAt > now && b4a.equals(e.bytes, bytes)) return { ok: false, status: 'stale', reason: 'we hold this ad already' }
+    }
     const checked = checkAd(bytes, { now, network: this.network, maxSkewMs: this.maxSkewMs })
     if (!checked.ok) return { ok: false, status: 'refused', reason: checked.reason }
     const did = checked.ad.did
@@ -178,10 +187,20 @@ export class AdDirectory {
     }
     const updated = this.entries.has(ad.did)
     if (!updated && !this.makeRoom(entry)) return { ok: false, status: 'refused', reason: `directory full (${this.maxAds} ads)` }
+    this.forget(ad.did)
     this.entries.set(ad.did, entry)
+    this.held.set(digest(bytes), ad.did)
     const status = updated ? 'updated' : 'new'
     this.emit('ad', entry, status)
     return { ok: true, status, entry }
+  }
+
+  /** Drops a DID's entry and its digest. */
+  private forget (did: DidKey): void {
+    const e = this.entries.get(did)
+    if (!e) return
+    this.held.delete(digest(e.bytes))
+    this.entries.delete(did)
   }
 
   private staleness (ad: Advertisement): string | null {
@@ -202,7 +221,7 @@ export class AdDirectory {
       if (!e.certified && (!victim || e.ad.expiresAt < victim.ad.expiresAt)) victim = e
     }
     if (!victim) return false
-    this.entries.delete(victim.ad.did)
+    this.forget(victim.ad.did)
     return true
   }
 
@@ -212,7 +231,7 @@ export class AdDirectory {
     let n = 0
     for (const [did, e] of this.entries) {
       if (e.ad.expiresAt > now) continue
-      this.entries.delete(did)
+      this.forget(did)
       this.emit('expired', did)
       n++
     }
@@ -286,4 +305,11 @@ export class AdDirectory {
     const out = [...byKey.values()].map((v) => v.listing)
     return out.sort((a, b) => Number(b.certified) - Number(a.certified) || a.name.localeCompare(b.name))
   }
+}
+
+/** BLAKE2b-256 of `bytes`, hex. */
+function digest (bytes: Uint8Array): string {
+  const out = b4a.alloc(32)
+  sodium.crypto_generichash(out, bytes)
+  return b4a.toString(out, 'hex')
 }
