@@ -416,7 +416,8 @@ function checkSigner (signer: Signer): void {
   if (!b4a.equals(sk.subarray(32), didToPublicKey(signer.did))) throw GrowrError.BAD_ARGUMENT('signer.secretKey does not belong to signer.did')
 }
 
-function randomUrnUuid (): string {
+/** @returns a fresh `urn:uuid:` identifier (RFC 9562 version 4) for a credential */
+export function randomUrnUuid (): string {
   const b = b4a.alloc(16)
   sodium.randombytes_buf(b)
   b[6] = (b[6] & 0x0f) | 0x40 // RFC 9562 version 4

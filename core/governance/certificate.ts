@@ -19,11 +19,9 @@
  * Pure functions.
  */
 import Ajv from 'ajv'
-import b4a from 'b4a'
-import sodium from 'sodium-universal'
 import { GrowrError } from '../errors.ts'
 import { isDidKey } from '../identity/did-key.ts'
-import { GROWR_CONTEXTS, isoSeconds, parseDateTimeStamp, signAs, type Signer, type VerifiableCredential } from '../credentials/vc.ts'
+import { GROWR_CONTEXTS, isoSeconds, parseDateTimeStamp, randomUrnUuid, signAs, type Signer, type VerifiableCredential } from '../credentials/vc.ts'
 import { isPlainObject } from '../credentials/eddsa-jcs-2022.ts'
 import type { BitstringStatusListEntry } from '../credentials/bitstring-status-list.ts'
 import type { Network } from './network.ts'
@@ -162,7 +160,7 @@ export function issueCertificate (input: CertifyInput): OrganizationCertificate 
   if (roleProblem) throw GrowrError.BAD_ARGUMENT(roleProblem)
   const unsecured = {
     '@context': GROWR_CONTEXTS,
-    id: input.id ?? randomId(),
+    id: input.id ?? randomUrnUuid(),
     type: ['VerifiableCredential', CERTIFICATE_TYPE],
     issuer: issuer?.did,
     validFrom,
@@ -189,11 +187,3 @@ export function parseRoles (text: string): Role[] {
   return out
 }
 
-function randomId (): string {
-  const b = b4a.alloc(16)
-  sodium.randombytes_buf(b)
-  b[6] = (b[6] & 0x0f) | 0x40 // RFC 9562 version 4
-  b[8] = (b[8] & 0x3f) | 0x80 // RFC 9562 variant
-  const h = b4a.toString(b, 'hex')
-  return `urn:uuid:${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
-}
