@@ -139,7 +139,12 @@ export interface Contract extends NetworkContract {
   /** open projects across the network, from originators' ads: the book's topic, the originator and its certification mark */
   'market.projects': { args: Record<string, never>; result: ProjectListing[] }
   /** follows, read-only, a book a fresh ad lists (writing still needs the originator's invite) */
-  'market.join': { args: { topic: string }; result: { topic: string; originator: string; organization: string; certified: boolean } }
+  /**
+   * `listedBy` is the DID whose ad listed the book (any node can list any book's topic in its own
+   * ad); `originator` is what the replicated book itself says, or null when it has not arrived
+   * within the timeout; `listerIsOriginator` only when both are known and equal
+   */
+  'market.join': { args: { topic: string; timeoutMs?: number }; result: { topic: string; listedBy: string; originator: string | null; listerIsOriginator: boolean; organization: string; certified: boolean } }
   /** the receipt of a confirmed payment (core/receipts/receipt.ts): base64 bytes anyone verifies offline with the book's key */
   'receipt.export': { args: BookArg & { payment: string }; result: { receipt: string; receiptHash: string } }
   /** verifies a receipt offline; without `book`, against the book key the receipt names (say so to whoever relies on it) */
@@ -609,14 +614,17 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
       return (await market()).directory.query({ service: q.service, role: q.role, credentialType: q.credentialType })
     },
     async 'market.projects' () { return (await market()).directory.projects() },
-    async 'market.join' ({ topic }) {
+    async 'market.join' ({ topic, timeoutMs }) {
       if (typeof topic !== 'string' || !topic) throw GrowrError.BAD_ARGUMENT('a book topic key is required')
       const ads = await market()
       const hex = b4a.toString(parseTopic(topic), 'hex')
       const listed = ads.directory.fresh().find((e) => e.ad.books.some((b) => b4a.toString(parseTopic(b.topic), 'hex') === hex))
       if (!listed) throw GrowrError.NOT_FOUND(`no fresh ad lists book ${topic}: follow it by its key with book.join`)
       const book = await node.joinBook(topic)
-      return { topic: book.topic, originator: listed.ad.did, organization: listed.ad.organization, certified: listed.certified }
+      // the ad's word for who runs the book is checked against the book itself once it replicates
+      const originator = await book.until(async () => (await book.view.meta()) !== null, timeoutMs ?? 10_000, 'the book\'s record')
+        .then(async () => (await book.view.meta())?.originator ?? null, () => null)
+      return { topic: book.topic, listedBy: listed.ad.did, originator, listerIsOriginator: originator === listed.ad.did, organization: listed.ad.organization, certified: listed.certified }
     },
     async 'payment.tracked' () {
       await services.ready()

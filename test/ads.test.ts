@@ -99,7 +99,9 @@ test('ads network - a borrower finds both originators\' open projects without a 
   // join A's book from the ad, read the project; applying needs the originator's invite
   await t.exception(apiBorrower['market.join']({ topic: 'ybndrfg8ejkmcpqxot1uwisza345h769ybndrfg8ejkmcpqxot1u' }), /no fresh ad lists/)
   const joined = await apiBorrower['market.join']({ topic: green.book })
-  t.is(joined.originator, origA.did)
+  t.is(joined.listedBy, origA.did)
+  t.is(joined.originator, origA.did, 'the replicated book names the ad\'s DID as its originator')
+  t.ok(joined.listerIsOriginator, 'so the lister is the originator')
   t.is(joined.certified, true)
   const book = borrower.book(green.book)
   await book.until(async () => (await book.view.get('projects', green.projectId))?.status === 'active', 20_000, 'project replicated')

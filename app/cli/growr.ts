@@ -208,7 +208,7 @@ market.command('projects').description('open projects across the network, with t
   .action(async () => print(await run('market.projects', {}), (r: Contract['market.projects']['result']) =>
     r.map((p) => `${p.name} (${p.bookName}) ${p.amount} ${p.currency}, loans ${p.loanMin}-${p.loanMax}, ${p.minMonths}-${p.maxMonths} months, ${p.rateBps} bps\n  by ${p.organization || p.originator} ${p.certified ? 'certified' : 'uncertified'}; book ${p.book} project ${p.projectId}`).join('\n') || 'no open projects seen yet'))
 market.command('join <topic>').description('follow a book a network ad lists (applying still needs the originator\'s invite)')
-  .action(async (topic: string) => print(await run('market.join', { topic }), (r: Contract['market.join']['result']) => `following ${r.topic}, originated by ${r.organization || r.originator} (${r.certified ? 'certified' : 'uncertified'})`))
+  .action(async (topic: string) => print(await run('market.join', { topic }), (r: Contract['market.join']['result']) => `following ${r.topic}, listed by ${r.organization || r.listedBy} (${r.certified ? 'certified' : 'uncertified'}); ${r.originator === null ? 'the book has not named its originator yet' : r.listerIsOriginator ? 'the book confirms it as its originator' : `BUT the book's originator is ${r.originator}`}`))
 
 function readJson (file: string): unknown {
   try { return JSON.parse(fs.readFileSync(file, 'utf8')) } catch (err) { throw GrowrError.BAD_ARGUMENT(`cannot read JSON from ${file}: ${(err as Error).message}`) }

@@ -150,7 +150,9 @@ function JoinButton ({ listing, mine, following, onJoined }: { listing: ProjectL
   const toast = useToast()
   const join = useAction(async () => {
     const r = await send('market.join', { topic: listing.book })
-    toast(`Following ${listing.bookName} read-only; to apply, ask its originator for an invite`)
+    toast(r.originator !== null && !r.listerIsOriginator
+      ? `Following ${listing.bookName} read-only. Careful: it was listed by ${r.listedBy}, but the book's originator is ${r.originator}`
+      : `Following ${listing.bookName} read-only; to apply, ask its originator for an invite`)
     onJoined(r.topic)
     return r
   })
