@@ -295,6 +295,10 @@ export class PaymentWatcher {
         this.#problems.delete(key)
         delete this.#ancestors[p.paymentId]
         this.#emit({ type: 'payment-reorged', book: book.topic, paymentId: p.paymentId, txid: proof.txid, forkHash: checked.forkHash })
+      } else if ((await book.view.get('payments', p.paymentId))?.status === 'reorged') {
+        // the payer's or payee's other watcher got there first: the book holds what we wanted
+        this.#problems.delete(key)
+        delete this.#ancestors[p.paymentId]
       } else {
         this.#problems.set(key, { ...item, state: `payment/reorg refused: ${audit.reason ?? ''}` })
       }
