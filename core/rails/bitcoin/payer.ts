@@ -18,11 +18,10 @@
  * No `node:` imports: loads under Bare.
  */
 import '../../runtime/text-encoding.ts' // before @noble/@scure: Bare has no TextEncoder global
-import { Transaction, bip32Path } from '@scure/btc-signer'
-import { base64, hex } from '@scure/base'
+import { hex } from '@scure/base'
 import { GrowrError } from '../../errors.ts'
 import { Bip84Account, addressFor, type Bip84Address, type Bip84Chain } from '../../wallet/bip84.ts'
-import { buildPsbt, checkPsbt, outputScript, parsePsbt, signPsbt, RBF_SEQUENCE, type SelectedUtxo, type SignedTransaction, type WalletUtxo } from './psbt.ts'
+import { buildPsbt, checkPsbt, outputScript, parsePsbt, psbtFromSelection, selectedUtxo, signPsbt, type SelectedUtxo, type SignedTransaction, type WalletUtxo } from './psbt.ts'
 import { dustThreshold, estimateVsize, P2WPKH_INPUT_VBYTES, type CoinSelection, type CoinSelectOutput } from './coin-select.ts'
 import { parseTransaction, type ChainScanner, type WalletLabel } from './scanner.ts'
 import { isNotFound, type BitcoinRpc } from './rpc.ts'
@@ -520,9 +519,9 @@ export class Payer {
     const outputs = this.#checkOutputs(rec.outputs)
     const paid = outputs.reduce((n, o) => n + o.amount, 0n)
     const changeAddress = this.account.change(rec.change?.index ?? this.#freshChangeIndex())
-    const forced = rec.inputs.map((i) => selected(this.account, i))
+    const forced = rec.inputs.map((i) => selectedUtxo(this.account, i))
     const forcedOps = new Set(forced.map((u) => `${u.txid}:${u.vout}`))
-    const extras = this.#spendable(forcedOps).filter((u) => !forcedOps.has(`${u.txid}:${u.vout}`)).map((u) => selected(this.account, u))
+    const extras = this.#spendable(forcedOps).filter((u) => !forcedOps.has(`${u.txid}:${u.vout}`)).map((u) => selectedUtxo(this.account, u))
     const outScripts = outputs.map((o) => o.script)
     const feeFor = (vsize: number): bigint => {
       const byRate = BigInt(vsize) * rate
@@ -553,7 +552,7 @@ export class Payer {
       total += extras[k].amount
     }
     const expected = selection.change === null ? outputs : [...outputs, selection.change]
-    const psbt = psbtFromSelection(this.account, selection, changeAddress)
+    const { psbt } = psbtFromSelection(this.account, selection, changeAddress)
     const verdict = checkPsbt(parsePsbt(psbt), { inputs: selection.inputs, outputs: expected })
     if (!verdict.ok) throw GrowrError.INTERNAL(`the payer built a replacement it would not sign: ${verdict.reason}`)
     const next = await this.#sign(psbt, selection, expected, {
@@ -571,35 +570,6 @@ export class Payer {
 
 function sameOutputs (a: PayOutput[], b: PayOutput[]): boolean {
   return a.length === b.length && a.every((o, i) => o.address === b[i].address && o.amount === b[i].amount)
-}
-
-function selected (account: Bip84Account, u: { txid: string, vout: number, amount: bigint, chain: Bip84Chain, index: number }): SelectedUtxo {
-  const a = addressFor(account, u.index, u.chain)
-  return { txid: u.txid, vout: u.vout, amount: u.amount, chain: u.chain, index: u.index, script: a.script, publicKey: a.publicKey, path: a.path }
-}
-
-/** The unsigned PSBT of a selection made here (a fee bump's, which must keep every original input): as buildPsbt lays it out. */
-function psbtFromSelection (account: Bip84Account, selection: CoinSelection<SelectedUtxo>, change: Bip84Address): string {
-  const fingerprint = account.masterFingerprint
-  const tx = new Transaction({ version: 2, lockTime: 0 })
-  for (const c of selection.inputs) {
-    tx.addInput({
-      txid: c.txid,
-      index: c.vout,
-      sequence: RBF_SEQUENCE,
-      witnessUtxo: { script: c.script, amount: c.amount },
-      ...(fingerprint === null ? {} : { bip32Derivation: [[c.publicKey, { fingerprint, path: bip32Path(c.path) }]] })
-    })
-  }
-  for (const o of selection.outputs) tx.addOutput({ script: o.script, amount: o.amount })
-  if (selection.change !== null) {
-    tx.addOutput({
-      script: selection.change.script,
-      amount: selection.change.amount,
-      ...(fingerprint === null ? {} : { bip32Derivation: [[change.publicKey, { fingerprint, path: bip32Path(change.path) }]] })
-    })
-  }
-  return base64.encode(tx.toPSBT(0))
 }
 
 const TXID = /^[0-9a-f]{64}$/

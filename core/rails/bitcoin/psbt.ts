@@ -160,8 +160,7 @@ export function buildPsbt (req: BuildPsbtRequest): BuiltPsbt {
   if (!Array.isArray(req.utxos)) throw GrowrError.BAD_ARGUMENT('utxos must be an array')
   const coins: SelectedUtxo[] = req.utxos.map((u, i) => {
     if (typeof u !== 'object' || u === null) throw GrowrError.BAD_ARGUMENT(`utxo ${i} must be an object`)
-    const a = addressFor(account, u.index, u.chain)
-    return { txid: u.txid, vout: u.vout, amount: u.amount, chain: u.chain, index: u.index, script: a.script, publicKey: a.publicKey, path: a.path }
+    return selectedUtxo(account, u)
   })
   if (coins.some((c) => c.chain === 'change' && c.index === change.index)) {
     throw GrowrError.BAD_ARGUMENT(`change address ${change.address} already holds a coin being spent: change goes to a fresh address`)
@@ -173,26 +172,7 @@ export function buildPsbt (req: BuildPsbtRequest): BuiltPsbt {
   })
   const selection = selectCoins({ utxos: coins, outputs, feeRate: req.feeRate, minFeeRate: req.minFeeRate, changeScript: change.script })
 
-  const fingerprint = account.masterFingerprint
-  const tx = new Transaction({ version: 2, lockTime: 0 })
-  for (const c of selection.inputs) {
-    tx.addInput({
-      txid: c.txid,
-      index: c.vout,
-      sequence: RBF_SEQUENCE,
-      witnessUtxo: { script: c.script, amount: c.amount },
-      ...(fingerprint === null ? {} : { bip32Derivation: [[c.publicKey, { fingerprint, path: bip32Path(c.path) }]] })
-    })
-  }
-  for (const o of selection.outputs) tx.addOutput({ script: o.script, amount: o.amount })
-  if (selection.change !== null) {
-    tx.addOutput({
-      script: selection.change.script,
-      amount: selection.change.amount,
-      ...(fingerprint === null ? {} : { bip32Derivation: [[change.publicKey, { fingerprint, path: bip32Path(change.path) }]] })
-    })
-  }
-  return { psbt: base64.encode(tx.toPSBT(0)), txid: tx.id, selection }
+  return { ...psbtFromSelection(account, selection, change), selection }
 }
 
 /**
@@ -317,4 +297,46 @@ export function signPsbt (psbt: string | Uint8Array, opts: { seed: Uint8Array, a
   }
   tx.finalize()
   return { hex: hex.encode(tx.extract()), txid: tx.id, psbt: base64.encode(tx.toPSBT(0)), fee: verdict.fee, vsize: tx.vsize }
+}
+
+/**
+ * A wallet coin with what signing needs: its script, public key and derivation path.
+ * @param account the account holding it
+ * @param u the coin and where it sits in the account (chain, index)
+ * @returns the coin as coin selection and the signer take it
+ */
+export function selectedUtxo (account: Bip84Account, u: { txid: string, vout: number, amount: bigint, chain: Bip84Chain, index: number }): SelectedUtxo {
+  const a = addressFor(account, u.index, u.chain)
+  return { txid: u.txid, vout: u.vout, amount: u.amount, chain: u.chain, index: u.index, script: a.script, publicKey: a.publicKey, path: a.path }
+}
+
+/**
+ * The unsigned PSBT (BIP-174 v0, base64) of a coin selection: version 2, RBF on every input,
+ * key origins on inputs and change when the account knows its master fingerprint.
+ * @param account the paying account
+ * @param selection inputs, outputs and change
+ * @param change the change address (its key origin goes into the PSBT)
+ * @returns the PSBT and the txid it will have
+ */
+export function psbtFromSelection (account: Bip84Account, selection: CoinSelection<SelectedUtxo>, change: Bip84Address): { psbt: string, txid: string } {
+  const fingerprint = account.masterFingerprint
+  const tx = new Transaction({ version: 2, lockTime: 0 })
+  for (const c of selection.inputs) {
+    tx.addInput({
+      txid: c.txid,
+      index: c.vout,
+      sequence: RBF_SEQUENCE,
+      witnessUtxo: { script: c.script, amount: c.amount },
+      ...(fingerprint === null ? {} : { bip32Derivation: [[c.publicKey, { fingerprint, path: bip32Path(c.path) }]] })
+    })
+  }
+  for (const o of selection.outputs) tx.addOutput({ script: o.script, amount: o.amount })
+  if (selection.change !== null) {
+    tx.addOutput({
+      script: selection.change.script,
+      amount: selection.change.amount,
+      ...(fingerprint === null ? {} : { bip32Derivation: [[change.publicKey, { fingerprint, path: bip32Path(change.path) }]] })
+    })
+  }
+  return { psbt: base64.encode(tx.toPSBT(0)), txid: tx.id }
 }
