@@ -26,7 +26,7 @@ import { fetchProof } from './proof-fetcher.ts'
 import { isNotFound, type BitcoinRpc } from './rpc.ts'
 import type { ChainScanner, WalletLabel } from './scanner.ts'
 import { addressToScript, checkReorganisation } from '../../../books/proofs/bitcoin-spv.ts'
-import { outstanding } from '../../../books/loan/machine.ts'
+import { owedFor } from '../owed.ts'
 import type { Book } from '../../../books/book.ts'
 import type { BitcoinPaymentRecord, Funding, Loan, Payment, Project, ReceivingAddress } from '../../../books/entities.ts'
 import type { BitcoinNetwork as NetworkName, PaymentKind } from '../../../books/ops/types.ts'
@@ -190,7 +190,7 @@ export class PaymentWatcher {
       }
       return
     }
-    const amount = await owedFor(book, target, paid.amount)
+    const amount = await owedFor(book, target, paid.amount, 1n, 'sats')
     if (typeof amount === 'string') {
       this.#problems.set(key, { ...item, state: amount })
       this.#refused.set(key, { reason: amount, height })
@@ -336,42 +336,6 @@ async function projectOf (book: Book, p: { kind: PaymentKind, ref: string }): Pr
   return owner ? await book.view.get('projects', owner.projectId) : null
 }
 
-/**
- * What a payment of `paid` sats proves for `target`, by the book's rules (reservePayment), or why
- * it proves nothing now, in plain words.
- */
-async function owedFor (book: Book, target: Target, paid: bigint): Promise<number | string> {
-  const sats = (n: number): bigint => BigInt(n)
-  const cap = (owed: number): number => Number(paid < sats(owed) ? paid : sats(owed))
-  switch (target.kind) {
-    case 'funding': {
-      const f = await book.view.get('fundings', target.ref) as Funding
-      if (f.status !== 'committed' || f.paymentId !== null) return 'the funding is already paid: a second payment to its address is not counted'
-      if (paid < sats(f.amount)) return `the transaction pays ${paid} sats, less than the ${f.amount} committed: not proven`
-      return f.amount
-    }
-    case 'disbursement': {
-      const loan = await book.view.get('loans', target.ref) as Loan
-      const net = loan.amount - target.project.terms.disbursementFee
-      if (loan.status !== 'approved' || loan.disbursementPaymentId !== null) return `the loan is ${loan.status}${loan.disbursementPaymentId !== null ? ' and its disbursement recorded' : ''}: a disbursement is not counted now`
-      if (paid < sats(net)) return `the transaction pays ${paid} sats, less than the ${net} due: not proven`
-      return net
-    }
-    case 'repayment': {
-      const loan = await book.view.get('loans', target.ref) as Loan
-      if (loan.status !== 'disbursed') return `the loan is ${loan.status}: nothing is owed on it`
-      const owed = outstanding(loan) - loan.pendingRepayment
-      if (owed <= 0) return 'nothing is owed on this loan now'
-      return cap(owed)
-    }
-    case 'distribution': {
-      const f = await book.view.get('fundings', target.ref) as Funding
-      const owed = f.entitled - f.distributed
-      if (owed <= 0) return 'nothing is owed to this investor now'
-      return cap(owed)
-    }
-  }
-}
 
 function readState (json: unknown): WatcherStateJson['ancestors'] {
   if (json === undefined) return {}

@@ -29,7 +29,7 @@ import '../../runtime/text-encoding.ts' // before @noble/@ethereumjs: Bare has n
 import { GrowrError } from '../../errors.ts'
 import { fetchRootstockProof, type RootstockProofRpc } from './proof-fetcher.ts'
 import type { EvmRpc, EvmLogInfo } from './rpc.ts'
-import { outstanding } from '../../../books/loan/machine.ts'
+import { owedFor } from '../owed.ts'
 import type { Book } from '../../../books/book.ts'
 import type { Funding, Loan, Payment, Project, ReceivingAddress, RootstockRail as BookRootstockRail } from '../../../books/entities.ts'
 import type { PaymentKind } from '../../../books/ops/types.ts'
@@ -420,46 +420,6 @@ async function countedBy (book: Book, txHash: string, token: boolean): Promise<P
     if (p !== null) return p
   }
   return null
-}
-
-/**
- * What a payment of `paid` base units proves for `target`, in minor units (`unit` base units
- * each), by the book's rules (reservePayment), or why it proves nothing now, in plain words.
- */
-export async function owedFor (book: Book, target: Pick<RootstockTarget, 'kind' | 'ref' | 'project'>, paid: bigint, unit: bigint): Promise<number | string> {
-  const minor = paid / unit
-  const cap = (owed: number): number | string => {
-    if (minor === 0n) return `the transaction pays ${paid} base units, less than one minor unit (${unit}): not proven`
-    return Number(minor < BigInt(owed) ? minor : BigInt(owed))
-  }
-  switch (target.kind) {
-    case 'funding': {
-      const f = await book.view.get('fundings', target.ref) as Funding
-      if (f.status !== 'committed' || f.paymentId !== null) return 'the funding is already paid: a second payment to its address is not counted'
-      if (paid < BigInt(f.amount) * unit) return `the transaction pays ${paid} base units, less than the ${BigInt(f.amount) * unit} (${f.amount} ${f.currency} minor units) committed: reported, not proven`
-      return f.amount
-    }
-    case 'disbursement': {
-      const loan = await book.view.get('loans', target.ref) as Loan
-      const net = loan.amount - target.project.terms.disbursementFee
-      if (loan.status !== 'approved' || loan.disbursementPaymentId !== null) return `the loan is ${loan.status}${loan.disbursementPaymentId !== null ? ' and its disbursement recorded' : ''}: a disbursement is not counted now`
-      if (paid < BigInt(net) * unit) return `the transaction pays ${paid} base units, less than the ${BigInt(net) * unit} (${net} minor units) due: reported, not proven`
-      return net
-    }
-    case 'repayment': {
-      const loan = await book.view.get('loans', target.ref) as Loan
-      if (loan.status !== 'disbursed') return `the loan is ${loan.status}: nothing is owed on it`
-      const owed = outstanding(loan) - loan.pendingRepayment
-      if (owed <= 0) return 'nothing is owed on this loan now'
-      return cap(owed)
-    }
-    case 'distribution': {
-      const f = await book.view.get('fundings', target.ref) as Funding
-      const owed = f.entitled - f.distributed
-      if (owed <= 0) return 'nothing is owed to this investor now'
-      return cap(owed)
-    }
-  }
 }
 
 function readState (json: unknown): RootstockWatcherStateJson {
