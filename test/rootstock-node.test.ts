@@ -201,8 +201,10 @@ test('rootstock node - RBTC paid from wallets, proven or confirmed by the payees
   await until(async () => { const f = await oBook.view.get('fundings', fa); return f !== null && f.entitled > 0 }, 10_000, 'shares owed')
   const dist = await o.h['payment.pay']({ book, kind: 'distribution' })
   t.ok(dist.outputs.length === 2 && new Set(dist.outputs.map((x) => x.txid)).size === 2 && /one recipient/.test(dist.note ?? ''), `two transactions, one per funding: ${dist.note}`)
-  const distAgain = await o.h['payment.pay']({ book, kind: 'distribution' })
-  t.ok(distAgain.reused && distAgain.outputs.every((x, n) => x.txid === dist.outputs[n].txid), 'a retry before the proofs pays nothing twice')
+  // the payees' watchers may prove some of them meanwhile: what is still owed is paid by the same transactions, nothing anew
+  const first = new Map(dist.outputs.map((x) => [x.ref, x.txid]))
+  const distAgain = await o.h['payment.pay']({ book, kind: 'distribution' }).catch((err: Error) => { t.ok(/nothing is owed/.test(err.message), `all proven already: ${err.message}`); return null })
+  t.ok(distAgain === null || (distAgain.reused && distAgain.outputs.every((x) => x.reused === true && first.get(x.ref) === x.txid)), 'a retry pays nothing twice')
   await anvil.mine(1)
   await everywhere('distributions proven', async (bk) => {
     const fs2 = await Promise.all([fa, fb].map(async (id) => await bk.view.get('fundings', id)))
