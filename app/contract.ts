@@ -24,7 +24,7 @@ import { createPresentation, verifyPresentation, type PresentationResult, type V
 import { credentialTypeOf, isCredentialType, type CredentialType } from '../core/credentials/catalogue.ts'
 import { createBackup } from '../core/sscr/backup.ts'
 import { receiveIndexFor } from '../core/wallet/receive-index.ts'
-import { isDidKey } from '../core/identity/did-key.ts'
+import { isDidKey, type DidKey } from '../core/identity/did-key.ts'
 import type { Identity } from '../core/identity/keyfile.ts'
 import { refFor, type BitcoinRail, type BitcoinRailStatus, type RailBalance, type TrackedTx } from '../core/rails/bitcoin/rail.ts'
 import type { RootstockBalance, RootstockRail, RootstockRailStatus, RootstockTrackedTx } from '../core/rails/rootstock/rail.ts'
@@ -33,6 +33,7 @@ import { SERVICE_NAMES, type ServiceName } from '../core/network/ads/advertiseme
 import { createNetworkHandlers, type NetworkContract } from './networks/handlers.ts'
 import { buildReceipt, receiptHash, verifyReceipt, type ReceiptVerification } from '../core/receipts/receipt.ts'
 import { validateReceipt, type ValidationResult } from '../core/receipts/validation.ts'
+import type { Quorum } from '../core/network/broadcast.ts'
 
 type BookArg = { book: string; timeoutMs?: number }
 export interface Acted { id: string; opId: string; status: 'accepted' }
@@ -150,7 +151,7 @@ export interface Contract extends NetworkContract {
   /** verifies a receipt offline; without `book`, against the book key the receipt names (say so to whoever relies on it) */
   'receipt.verify': { args: { receipt: string; book?: string }; result: ReceiptVerification & { bookKey: string } }
   /** asks the book's connected peers to confirm a receipt against their replicas; signed answers until the deadline (ms) */
-  'receipt.validate': { args: { receipt: string; deadlineMs?: number }; result: ValidationResult }
+  'receipt.validate': { args: { receipt: string; deadlineMs?: number; quorum?: Quorum }; result: ValidationResult }
 }
 
 /** What `payment.pay` did: the transaction, and each payment it carries (minor units, sats on Bitcoin, as decimal strings). */
@@ -647,7 +648,12 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
     async 'receipt.validate' (a) {
       await services.ready()
       if (!services.rpc) throw GrowrError.BAD_ARGUMENT('this node has no peer connection service')
-      return await validateReceipt(services.rpc, receiptBytes(a.receipt), { deadlineMs: a.deadlineMs })
+      const bytes = receiptBytes(a.receipt)
+      // the peers that replicate the book are its members: asked whether connected now or not;
+      // a receipt of a book this node does not follow goes to every connected peer
+      const book = node.findBook(b4a.toString(bytes.subarray(1, 33), 'hex'))
+      const members = book ? (await book.view.list('members')).filter((m) => !m.removed).map((m) => m.did) : undefined
+      return await validateReceipt(services.rpc, bytes, { peers: members, deadlineMs: a.deadlineMs, quorum: a.quorum, self: node.did as DidKey })
     },
     ...createNetworkHandlers(node, services)
   }

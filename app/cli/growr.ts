@@ -199,6 +199,19 @@ receiptCmd.command('verify').argument('<file>').option('--book <topic>', 'the bo
       : `receipt holds: ${x.payment.kind} payment ${x.payment.paymentId} of ${x.payment.amount} ${x.payment.currency} from ${x.payment.payer ?? '?'} to ${x.payment.payee ?? '?'}, confirmed by ${x.confirmedBy}, in book "${x.bookName}" ${x.bookKey}${o.book === undefined ? ' (the book the receipt names)' : ''}`)
     if (!r.ok) process.exitCode = 1
   })
+receiptCmd.command('validate').argument('<file>').option('--deadline <ms>', 'how long to collect answers, ms', '10000').option('--quorum <n>', 'how many peers must say it holds: a number, majority or all', '1')
+  .description('ask the peers that replicate the receipt\'s book to check it against their copies; each answers signed (needs a running node)')
+  .action(async (file: string, o: { deadline: string; quorum: string }) => {
+    const quorum = o.quorum === 'majority' || o.quorum === 'all' ? o.quorum : Number(o.quorum)
+    const r = await run('receipt.validate', { receipt: fs.readFileSync(file).toString('base64'), deadlineMs: Number(o.deadline), quorum })
+    print(r, (x: Contract['receipt.validate']['result']) => [
+      `${x.holds} of ${x.asked.length} peer(s) say it holds; quorum ${x.quorum ? 'met' : 'NOT met'} (${x.needed} needed)`,
+      ...x.answers.map((a) => `  ${a.holds ? 'holds' : 'refused'} by ${a.peer} at length ${a.length}${a.reason ? `: ${a.reason}` : ''}`),
+      ...x.failed.map((f) => `  no answer from ${f.did}: ${f.reason}`),
+      ...x.pending.map((d) => `  no answer from ${d} before the deadline`)
+    ].join('\n'))
+    if (!r.quorum) process.exitCode = 1
+  })
 const market = program.command('market').description('the marketplace network: nodes\' signed ads (needs a running node: growr start)')
 market.command('list').addOption(new Option('--service <service>').choices(['originating', 'issuing', 'verification', 'relay'])).option('--role <role>', 'a role the node is certified for').option('--credential-type <type>', 'with --service issuing')
   .description('nodes of the network and what they offer, certified ones first')

@@ -23,6 +23,7 @@ import { sign, verify } from '../identity/keys.ts'
 import { didToPublicKey, isDidKey, type DidKey } from '../identity/did-key.ts'
 import { GrowrError } from '../errors.ts'
 import { MAX_RECEIPT_BYTES, receiptHash, verifyReceipt } from './receipt.ts'
+import { broadcast, type BroadcastRpc, type Quorum } from '../network/broadcast.ts'
 
 /** The peer-rpc method peers answer. */
 export const RECEIPT_METHOD = 'receipt/confirm'
@@ -42,12 +43,6 @@ export interface ReceiptAnswerBody {
   at: number
 }
 export interface ReceiptAnswer extends ReceiptAnswerBody { signature: string }
-
-/** The part of a PeerRpc validation uses. */
-export interface RpcLike {
-  peers (): DidKey[]
-  request (did: DidKey, method: string, value: unknown, opts?: { timeoutMs?: number }): Promise<unknown>
-}
 
 function answerMessage (body: ReceiptAnswerBody): Uint8Array {
   return b4a.concat([ANSWER_DOMAIN, canonicalBytes(body)])
@@ -162,38 +157,41 @@ export interface ValidationResult {
   asked: DidKey[]
   /** answers whose signature held, by DID */
   answers: ReceiptAnswer[]
-  /** peers that did not answer in time, or whose answer did not hold up, with why */
+  /** peers that did not answer, or whose answer did not hold up, with why */
   failed: Array<{ did: DidKey; reason: string }>
+  /** peers with no answer at the deadline */
+  pending: DidKey[]
   /** how many signed answers say the receipt holds */
   holds: number
+  /** how many the asker's quorum needed, and whether that many said it holds */
+  needed: number
+  quorum: boolean
 }
 
 /**
- * The asker's side: sends the receipt to `peers` (by default every connected peer) and collects
- * signed answers until `deadlineMs` from now.
+ * The asker's side: a broadcast (core/network/broadcast.ts) of the receipt to `peers` (by
+ * default every connected peer), collecting signed answers until `deadlineMs` from now.
  *
  * @param rpc the node's PeerRpc
  * @param bytes the receipt
- * @param opts.peers the DIDs to ask (a book's connected members); default: every connected peer
+ * @param opts.peers the DIDs to ask (the book's members); default: every connected peer
  * @param opts.deadlineMs how long to wait for answers, ms (default 10 000)
- * @returns the answers whose signatures hold, and who failed and why
+ * @param opts.quorum how many must say it holds (default 1; 'majority', 'all')
+ * @returns the answers whose signatures hold, who failed and why, and whether the quorum holds
+ * @throws BAD_ARGUMENT for a deadline out of range or a quorum the peers cannot meet
  */
-export async function validateReceipt (rpc: RpcLike, bytes: Uint8Array, opts: { peers?: DidKey[]; deadlineMs?: number } = {}): Promise<ValidationResult> {
+export async function validateReceipt (rpc: BroadcastRpc, bytes: Uint8Array, opts: { peers?: DidKey[]; deadlineMs?: number; quorum?: Quorum; self?: DidKey } = {}): Promise<ValidationResult> {
   const hash = receiptHash(bytes)
-  const deadlineMs = opts.deadlineMs ?? 10_000
-  const asked = [...new Set(opts.peers ?? rpc.peers())]
-  const receipt = b4a.toString(bytes, 'base64')
-  const answers: ReceiptAnswer[] = []
-  const failed: Array<{ did: DidKey; reason: string }> = []
-  await Promise.all(asked.map(async (did) => {
-    try {
-      const answer = await rpc.request(did, RECEIPT_METHOD, { receipt }, { timeoutMs: deadlineMs })
+  const res = await broadcast(rpc, RECEIPT_METHOD, { receipt: b4a.toString(bytes, 'base64') }, {
+    peers: opts.peers ?? rpc.peers(),
+    deadlineMs: opts.deadlineMs ?? 10_000,
+    quorum: opts.quorum,
+    self: opts.self,
+    open: (did, answer) => {
       const opened = openAnswer(answer, { peer: did, receiptHash: hash })
-      if (opened.ok) answers.push({ ...opened.body, signature: (answer as ReceiptAnswer).signature })
-      else failed.push({ did, reason: opened.reason })
-    } catch (err) {
-      failed.push({ did, reason: String((err as Error)?.message ?? err).slice(0, 200) })
-    }
-  }))
-  return { receiptHash: hash, asked, answers, failed, holds: answers.filter((a) => a.holds).length }
+      return opened.ok ? { ok: true, value: { ...opened.body, signature: (answer as ReceiptAnswer).signature } } : opened
+    },
+    agrees: (a) => a.holds
+  })
+  return { receiptHash: hash, asked: res.asked, answers: res.answers.map((a) => a.value), failed: res.failed, pending: res.pending, holds: res.agreeing, needed: res.needed, quorum: res.quorum }
 }
