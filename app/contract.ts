@@ -31,14 +31,16 @@ import type { RootstockBalance, RootstockRail, RootstockRailStatus, RootstockTra
 import type { NodeListing, ProjectListing } from '../core/network/ads/directory.ts'
 import { SERVICE_NAMES, type ServiceName } from '../core/network/ads/advertisement.ts'
 import { createNetworkHandlers, type NetworkContract } from './networks/handlers.ts'
+import { createExposureHandlers, type ExposureContract } from './exposure/handlers.ts'
 import { buildReceipt, receiptHash, verifyReceipt, type ReceiptVerification } from '../core/receipts/receipt.ts'
 import { validateReceipt, type ValidationResult } from '../core/receipts/validation.ts'
 import type { Quorum } from '../core/network/broadcast.ts'
+import { ADMIT_METHOD, admitRequest, type OpenRole } from '../core/network/admission.ts'
 
 type BookArg = { book: string; timeoutMs?: number }
 export interface Acted { id: string; opId: string; status: 'accepted' }
 
-export interface Contract extends NetworkContract {
+export interface Contract extends NetworkContract, ExposureContract {
   'status': { args: Record<string, never>; result: { did: string; storage: string; peers: number; books: Array<{ topic: string; name: string; role: string | null; writable: boolean }>; bitcoin?: BitcoinRailStatus | null; rootstock?: RootstockRailStatus | null } }
   'book.create': { args: { name: string }; result: { topic: string } }
   'book.join': { args: { book: string }; result: { topic: string } }
@@ -82,8 +84,10 @@ export interface Contract extends NetworkContract {
   'loan.repay': { args: BookArg & { loan: string; reference?: string }; result: Acted & { amount: number; instalment: number } }
   'distribute': { args: BookArg; result: Array<Acted & { funding: string; amount: number }> }
   'wait': { args: BookArg & { sub: Sub; id: string; status?: string }; result: unknown }
-  'trust.set': { args: BookArg & { kind: 'issuer' | 'verifier'; did: string; type?: string; trusted?: boolean }; result: { opId: string; status: 'accepted' } }
-  'trust.list': { args: BookArg; result: { issuers: Record<string, string[]>; verifiers: string[] } }
+  /** kind 'governance': `did` is a governance DID; issuers of `type` certified through it are trusted (their chains checked when used) */
+  'trust.set': { args: BookArg & { kind: 'issuer' | 'verifier' | 'governance'; did: string; type?: string; trusted?: boolean }; result: { opId: string; status: 'accepted' } }
+  /** governance: credential type -> governance DIDs whose certified issuers the book accepts */
+  'trust.list': { args: BookArg; result: { issuers: Record<string, string[]>; verifiers: string[]; governance: Record<string, string[]> } }
   'vc.issue': { args: { type: string; subject: string; claims: Record<string, unknown>; validUntil?: string }; result: VerifiableCredential }
   'vc.enroll': { args: { type: string; subject: string; claims: Record<string, unknown>; validUntil?: string }; result: { subject: string; type: string } }
   'vc.unenroll': { args: { type: string; subject: string }; result: { subject: string; type: string; revoked: string | null } }
@@ -139,13 +143,18 @@ export interface Contract extends NetworkContract {
   'market.query': { args: { service?: ServiceName; role?: string; credentialType?: string }; result: NodeListing[] }
   /** open projects across the network, from originators' ads: the book's topic, the originator and its certification mark */
   'market.projects': { args: Record<string, never>; result: ProjectListing[] }
-  /** follows, read-only, a book a fresh ad lists (writing still needs the originator's invite) */
   /**
+   * follows, read-only, a book a fresh ad lists.
    * `listedBy` is the DID whose ad listed the book (any node can list any book's topic in its own
    * ad); `originator` is what the replicated book itself says, or null when it has not arrived
-   * within the timeout; `listerIsOriginator` only when both are known and equal
+   * within the timeout; `listerIsOriginator` only when both are known and equal.
+   * With `role`, it also asks the book's originator (as the book names it, never the lister) to
+   * admit this node as a writer of that role (core/network/admission.ts: the book needs an active
+   * public project that is not invite-only) and resolves once it may write; `admitted` says so.
    */
-  'market.join': { args: { topic: string; timeoutMs?: number }; result: { topic: string; listedBy: string; originator: string | null; listerIsOriginator: boolean; organization: string; certified: boolean } }
+  'market.join': { args: { topic: string; role?: OpenRole; timeoutMs?: number }; result: { topic: string; listedBy: string; originator: string | null; listerIsOriginator: boolean; organization: string; certified: boolean; admitted: boolean } }
+  /** the pubsub topics this node follows (core/network/pubsub.ts), each with how many connected peers follow it too; none offline */
+  'pubsub.topics': { args: Record<string, never>; result: Array<{ topic: string; peers: number }> }
   /** the receipt of a confirmed payment (core/receipts/receipt.ts): base64 bytes anyone verifies offline with the book's key */
   'receipt.export': { args: BookArg & { payment: string }; result: { receipt: string; receiptHash: string } }
   /** verifies a receipt offline; without `book`, against the book key the receipt names (say so to whoever relies on it) */
@@ -449,15 +458,18 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
         input = { type: 'trust/issuer', credentialType: a.type, issuer: a.did, trusted }
       } else if (a.kind === 'verifier') {
         input = { type: 'trust/verifier', verifier: a.did, trusted }
+      } else if (a.kind === 'governance') {
+        if (!isCredentialType(a.type)) throw GrowrError.BAD_ARGUMENT(`--type must be a credential type: ${String(a.type)}`)
+        input = { type: 'trust/governance', credentialType: a.type, governance: a.did, trusted }
       } else {
-        throw GrowrError.BAD_ARGUMENT('--kind must be issuer or verifier')
+        throw GrowrError.BAD_ARGUMENT('--kind must be issuer, verifier or governance')
       }
       const { opId } = await act(book, input, '')
       return { opId, status: 'accepted' as const }
     },
     async 'trust.list' (a) {
       const book = bookOf(a)
-      return { issuers: await book.view.trustedIssuers(), verifiers: await book.view.trustedVerifiers() }
+      return { issuers: await book.view.trustedIssuers(), verifiers: await book.view.trustedVerifiers(), governance: await book.view.trustedGovernance() }
     },
     async 'vc.issue' (a) {
       await services.ready()
@@ -615,7 +627,9 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
       return (await market()).directory.query({ service: q.service, role: q.role, credentialType: q.credentialType })
     },
     async 'market.projects' () { return (await market()).directory.projects() },
-    async 'market.join' ({ topic, timeoutMs }) {
+    async 'pubsub.topics' () { return services.pubsub?.topics() ?? [] },
+    async 'market.join' (a) {
+      const { topic, timeoutMs } = a
       if (typeof topic !== 'string' || !topic) throw GrowrError.BAD_ARGUMENT('a book topic key is required')
       const ads = await market()
       const hex = b4a.toString(parseTopic(topic), 'hex')
@@ -625,7 +639,17 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
       // the ad's word for who runs the book is checked against the book itself once it replicates
       const originator = await book.until(async () => (await book.view.meta()) !== null, timeoutMs ?? 10_000, 'the book\'s record')
         .then(async () => (await book.view.meta())?.originator ?? null, () => null)
-      return { topic: book.topic, listedBy: listed.ad.did, originator, listerIsOriginator: originator === listed.ad.did, organization: listed.ad.organization, certified: listed.certified }
+      const shown = { topic: book.topic, listedBy: listed.ad.did, originator, listerIsOriginator: originator === listed.ad.did, organization: listed.organization, certified: listed.certified }
+      if (a.role === undefined || book.writable) return { ...shown, admitted: book.writable }
+      if (a.role !== 'borrower' && a.role !== 'investor') throw GrowrError.BAD_ARGUMENT('role must be borrower or investor')
+      if (originator === null) throw GrowrError.TIMEOUT('the book has not arrived yet: its originator is unknown, so there is nobody to ask for admission')
+      const rpc = services.rpc
+      if (!rpc) throw GrowrError.BAD_ARGUMENT('this node has no peer connection service')
+      const wait = timeoutMs ?? 30_000
+      if (!rpc.peers().includes(originator as DidKey)) await rpc.connect(originator as DidKey, { timeoutMs: wait })
+      await rpc.request(originator as DidKey, ADMIT_METHOD, admitRequest(node.identity as Identity, book, a.role), { timeoutMs: wait })
+      await book.until(async () => book.writable, wait, 'the originator admitted this node but the book has not made it a writer yet')
+      return { ...shown, admitted: true }
     },
     async 'payment.tracked' () {
       await services.ready()
@@ -655,7 +679,8 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
       const members = book ? (await book.view.list('members')).filter((m) => !m.removed).map((m) => m.did) : undefined
       return await validateReceipt(services.rpc, bytes, { peers: members, deadlineMs: a.deadlineMs, quorum: a.quorum, self: node.did as DidKey })
     },
-    ...createNetworkHandlers(node, services)
+    ...createNetworkHandlers(node, services),
+    ...createExposureHandlers(node, services)
   }
 
   /** A receipt's bytes from base64, bounded. */

@@ -9,6 +9,7 @@
  *   event    { event, data }
  * Runs under Bare and Node: no `node:` imports.
  */
+import { runningRelease } from './release.ts'
 import ReadyResource from 'ready-resource'
 import safetyCatch from 'safety-catch'
 import b4a from 'b4a'
@@ -180,7 +181,7 @@ export class Session extends ReadyResource {
 
   private async start (passphrase = this.opts.passphrase): Promise<void> {
     const node = new GrowrNode({ storage: this.storage, bootstrap: this.opts.bootstrap, dht: this.opts.dht, passphrase })
-    const services = new Services(node, { announce: this.opts.announce, bitcoin: this.opts.bitcoin, rootstock: this.opts.rootstock })
+    const services = new Services(node, { announce: this.opts.announce, bitcoin: this.opts.bitcoin, rootstock: this.opts.rootstock, ads: { release: runningRelease() } })
     try {
       await services.ready()
     } catch (err) {
@@ -211,6 +212,12 @@ export class Session extends ReadyResource {
       const onconnection = (conn: { once (e: string, f: () => void): void }) => { onpeers(); conn.once('close', onpeers) }
       swarm.on('connection', onconnection)
       this.unsubscribe.push(() => swarm.off('connection', onconnection))
+      // a peer's hello (its DID and certificate chain) is checked after the connection opens
+      const rpc = services.rpc
+      if (rpc) {
+        rpc.on('peer', onpeers).on('peer-close', onpeers)
+        this.unsubscribe.push(() => { rpc.off('peer', onpeers); rpc.off('peer-close', onpeers) })
+      }
     }
     const wallet = services.wallet
     if (wallet) {
@@ -218,12 +225,18 @@ export class Session extends ReadyResource {
       wallet.on('change', onchange)
       this.unsubscribe.push(() => wallet.off('change', onchange))
     }
-    const ads = services.ads
-    if (ads) {
-      const onad = () => this.debounce('market', () => this.emit('event', { event: 'market.changed', data: {} }))
-      ads.directory.on('ad', onad).on('expired', onad)
-      this.unsubscribe.push(() => { ads.directory.off('ad', onad); ads.directory.off('expired', onad) })
+    const onad = () => this.debounce('market', () => this.emit('event', { event: 'market.changed', data: {} }))
+    let directory: NonNullable<Services['ads']>['directory'] | null = null
+    const follow = () => {
+      // after `network.use` the node's ads move to another network, with a new directory
+      if (directory) directory.off('ad', onad).off('expired', onad)
+      directory = services.ads?.directory ?? null
+      if (directory) directory.on('ad', onad).on('expired', onad)
+      onad()
     }
+    follow()
+    services.on('network', follow)
+    this.unsubscribe.push(() => { services.off('network', follow); if (directory) directory.off('ad', onad).off('expired', onad) })
     if (services.bitcoin) this.watchBitcoin(services.bitcoin)
     if (services.rootstock) this.watchRootstock(services.rootstock)
   }

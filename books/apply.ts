@@ -71,7 +71,8 @@ export const AUTHORIZED: Record<OpType, Array<Role | 'creator'>> = {
   'lightning/node': ['originator', 'borrower', 'investor'],
   'payment/invoice': ['originator', 'borrower', 'investor'],
   'trust/issuer': ['originator'],
-  'trust/verifier': ['originator']
+  'trust/verifier': ['originator'],
+  'trust/governance': ['originator']
 }
 
 /**

@@ -99,9 +99,14 @@ export interface LoanEligibility {
   attestation: Record<string, unknown>
 }
 
-/** An originator's trust decision about a credential issuer (per credential type) or a verifier. */
+/**
+ * An originator's trust decision. Kind 'issuer': `did` is trusted for `credentialType`;
+ * 'verifier': its eligibility attestations count; 'governance': issuers of `credentialType`
+ * certified through `did` (a governance DID of the marketplace network) count, as long as their
+ * certificate chains hold when a verifier uses them.
+ */
 export interface TrustRecord {
-  kind: 'issuer' | 'verifier'
+  kind: 'issuer' | 'verifier' | 'governance'
   did: DidKey
   credentialType: string | null
   trusted: boolean

@@ -8,7 +8,7 @@ import { loanApply, loanDecide, loanWithdraw } from './loan/handlers.ts'
 import { paymentCancel, paymentConfirm, paymentDispute, paymentRecord } from './payment/handlers.ts'
 import { lightningNode, paymentAddress, paymentInvoice, paymentProve, paymentReorg } from './payment/rail-handlers.ts'
 import { clockWitness } from './book/handlers.ts'
-import { trustIssuer, trustVerifier } from './trust/handlers.ts'
+import { trustGovernance, trustIssuer, trustVerifier } from './trust/handlers.ts'
 
 export const HANDLERS: Record<OpType, Handler> = {
   'book/create': bookCreate,
@@ -41,5 +41,6 @@ export const HANDLERS: Record<OpType, Handler> = {
   'lightning/node': lightningNode,
   'payment/invoice': paymentInvoice,
   'trust/issuer': trustIssuer,
-  'trust/verifier': trustVerifier
+  'trust/verifier': trustVerifier,
+  'trust/governance': trustGovernance
 }

@@ -11,6 +11,7 @@
  *   audit/<seq, 12 digits>    AuditEntry (every op, accepted or rejected)
  *   ops/<signer scope>/<opId> audit seq of the op (replay protection; an op is its signer's, books/ids.ts)
  *   trust/issuer/<credentialType>/<did>, trust/verifier/<did>          TrustRecord
+ *   trust/governance/<credentialType>/<did>   TrustRecord: issuers of that type certified through that governance DID
  *   attested/<applicant>/<presentationHash>       loanId whose application used that attestation
  *   addresses/<kind>/<ref>    ReceivingAddress    addresses/used/<address>   "<kind>/<ref>" it was given to
  *   addresses/lightning/<did>  a member's Lightning node key   addresses/invoice/<paymentHash>  PostedInvoice
@@ -49,7 +50,19 @@ export interface Records {
 /** View keys of trust records. */
 export const trustKey = {
   issuer: (credentialType: string, did: string) => `issuer/${credentialType}/${did}`,
-  verifier: (did: string) => `verifier/${did}`
+  verifier: (did: string) => `verifier/${did}`,
+  governance: (credentialType: string, did: string) => `governance/${credentialType}/${did}`
+}
+
+/**
+ * How a book admits credential issuers: the DIDs it lists per type, and per type the governance
+ * DIDs whose certified issuers it accepts (whose chains the verifier must check when it uses them).
+ */
+export interface IssuerRules {
+  /** whether `issuer` is listed by name for credentials of `type` (synchronous: a verifier's trustedIssuers option) */
+  listed: (type: string, issuer: string) => boolean
+  /** credential type -> governance DIDs, in key order */
+  governance: Record<string, string[]>
 }
 
 /** Audit keys sort in apply order. */
@@ -97,10 +110,26 @@ export class BookView {
     return out
   }
 
-  /** @returns whether the book accepts `issuer` for credentials of `type`: a verifier's trustedIssuers option */
+  /**
+   * @returns whether the book lists `issuer` by name for credentials of `type`: a verifier's
+   *   trustedIssuers option. Issuers admitted by a governance rule are not in it: see {@link issuerRules}.
+   */
   async issuerTrust (): Promise<(type: string, issuer: string) => boolean> {
     const trusted = await this.trustedIssuers()
     return (type, issuer) => (trusted[type] ?? []).includes(issuer)
+  }
+
+  /** @returns credential type -> governance DIDs whose certified issuers the originator accepts for it */
+  async trustedGovernance (): Promise<Record<string, string[]>> {
+    const out: Record<string, string[]> = {}
+    for (const r of await this.list('trust', { gte: 'governance/', lt: 'governance0' })) if (r.trusted) (out[r.credentialType as string] ??= []).push(r.did)
+    return out
+  }
+
+  /** @returns both ways the book admits issuers, read at once (see {@link IssuerRules}) */
+  async issuerRules (): Promise<IssuerRules> {
+    const [listed, governance] = await Promise.all([this.issuerTrust(), this.trustedGovernance()])
+    return { listed, governance }
   }
 
   /** @returns the verifiers whose eligibility attestations the book accepts: the originator and those it named */

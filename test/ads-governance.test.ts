@@ -56,3 +56,31 @@ test('ads governance - ads travel on the node\'s network and are marked by the c
   await until('the revoked organization is unmarked', async () => (await listing(certified.did))?.certified === false, 60_000)
   t.ok(/revoked/i.test((await listing(certified.did))?.certificationNote ?? ''), `and the reason says so (${(await listing(certified.did))?.certificationNote})`)
 })
+
+test('ads governance - network.use moves a running node to the other network at once: its ad and directory follow', { timeout: 120_000 }, async (t) => {
+  const net = await createNet(t, 3)
+  const [a, b, c] = net.nodes as GrowrNode[]
+  const services = net.nodes.map((n) => new Services(n, { statusTimeoutMs: 5000, ads: { debounceMs: 200, minUpdateMs: 100 } }))
+  for (const s of services) await s.ready()
+  t.teardown(async () => { for (const s of [...services].reverse()) await s.close() }, { order: -Infinity + 1 })
+  const [apiA, apiB, apiC] = net.nodes.map((n, i) => createHandlers(n, services[i]))
+  const sees = async (api: typeof apiA, did: string) => (await api['market.query']({})).some((l) => l.did === did)
+  await until('all three meet on the shipped network', async () => await sees(apiA, c.did) && await sees(apiC, b.did))
+
+  const network = { version: 1, name: 'ads-switch-test', founders: [a.did] }
+  const firstTopic = services[0].ads!.topic
+  await apiA['network.use']({ network })
+  await apiB['network.use']({ network })
+  t.not(services[0].ads!.topic, firstTopic, 'A\'s ads run on the new network\'s topic without a restart')
+  t.is((await apiA['network.show']({})).name, 'ads-switch-test')
+  await until('A and B meet on the private network', async () => await sees(apiA, b.did) && await sees(apiB, a.did))
+  t.absent(await sees(apiA, c.did), 'A\'s new directory holds no ad from the node left on the shipped network')
+  t.ok(services[0].ads!.directory.fresh().every((e) => e.ad.network === b4aHex(services[0].ads!.topic)), 'every ad it holds names the private network')
+
+  await apiA['network.use']({ network: null })
+  t.is(b4aHex(services[0].ads!.topic), b4aHex(firstTopic), 'and back to the shipped network')
+  await until('A sees C again', async () => await sees(apiA, c.did))
+  t.pass('A sees C again on the shipped network')
+})
+
+function b4aHex (u: Uint8Array): string { return Buffer.from(u).toString('hex') }

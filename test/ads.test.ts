@@ -33,7 +33,7 @@ function hostilePeer (t: Assertion, dht: unknown, onchannel: (send: (b: Uint8Arr
   swarm.on('connection', (conn: { on (e: string, f: () => void): void }) => {
     conn.on('error', () => {})
     const mux = Protomux.from(conn) as unknown as { createChannel (o: unknown): { addMessage (o: unknown): { send (b: Uint8Array): boolean }; open (): void } | null }
-    const ch = mux.createChannel({ protocol: ADS_PROTOCOL, onopen: () => onchannel((b) => { msg.send(b) }) })
+    const ch = mux.createChannel({ protocol: ADS_PROTOCOL, id: TOPIC, onopen: () => onchannel((b) => { msg.send(b) }) })
     if (!ch) return
     const msg = ch.addMessage({ encoding: c.buffer, onmessage: () => {} })
     ch.open()

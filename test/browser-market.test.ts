@@ -107,7 +107,6 @@ test('marketplace - a project advertised by one node is found, joined and read o
     t.is(await bob.page.getByTestId('market-book').inputValue(), topic, 'the picker now shows the joined book')
     t.ok((await bob.page.getByTestId('market-book').locator('option').allTextContents()).includes('Bob savings circle'), 'beside the book he already followed')
     t.is(await followed.getByTestId('market-book-role').getAttribute('data-role'), 'reader', 'he is a reader')
-    t.ok(/invite from its originator/.test((await followed.getByTestId('market-invite-note').textContent()) ?? ''), 'applying needs the originator\'s invite')
     const readable = followed.getByTestId('market-book-project-' + projectId)
     await readable.waitFor()
     t.is((await readable.getByTestId('market-book-project-name').textContent())?.trim(), 'Greenhouses', 'the project is read from the replicated book')
@@ -119,6 +118,13 @@ test('marketplace - a project advertised by one node is found, joined and read o
     await bob.page.getByTestId('nav-network').click()
     await bob.page.getByTestId('book-' + topic).getByText('read-only', { exact: true }).waitFor()
     t.pass('the Network screen lists the book read-only')
+
+    // the project is public and not invite-only: one more click asks ann's node to admit him as a borrower
+    await bob.page.getByTestId('nav-marketplace').click()
+    await followed.getByTestId('market-admit-borrower').click()
+    await bob.page.locator(`[data-testid="market-followed-${topic}"] [data-testid="market-book-role"][data-role="borrower"]`).waitFor({ timeout: 30_000 })
+    t.pass('admitted by the originator\'s node: he is now a borrower of the book, no invite handed over')
+    t.is(await followed.getByTestId('market-admit').count(), 0, 'the join buttons are gone')
 
     // ivy joins too (an observer); her new ad carries the credential types she issues
     await ivy.page.getByTestId('nav-marketplace').click()
@@ -203,4 +209,66 @@ test('marketplace - hostile listings are shown as claims, amounts exactly or not
   t.is(providers.length, 1, 'only issuers and verifiers; malformed services are skipped')
   t.alike(providers[0].issues, ['KycCredential', 'IncomeCredential'], 'credential types once each')
   t.ok(providers[0].verifies, 'and verification')
+})
+
+test('network peers - the peers panel shows a certified peer, who certified it, and an uncertified one with the reason', { timeout: 120_000 }, async (t) => {
+  const started = Date.now()
+  await ensureUiBuilt()
+  const testnet = await startTestnet(t)
+  // the governance node is announced: verifiers reach it by DID for its revocation list's head
+  const [fenHost, govHost, annHost] = await Promise.all([
+    startTestHost(t, testnet, 'fen'),
+    startTestHost(t, testnet, 'gov', { announce: true }),
+    startTestHost(t, testnet, 'ann2')
+  ])
+  const browser = await launchBrowser(t)
+  const [fen, gov, ann] = await Promise.all([openApp(browser, fenHost, 'fen'), openApp(browser, govHost, 'gov'), openApp(browser, annHost, 'ann2')])
+  const apps = [fen, gov, ann]
+  for (const a of apps) a.page.setDefaultTimeout(30_000)
+  try {
+    await fen.page.getByTestId('onboarding').waitFor()
+    const [fenDid, govDid, annDid] = await Promise.all([onboard(fen, 'originator'), onboard(gov, 'credentials'), onboard(ann, 'originator')])
+    // certifying is an operator's act (growr network certify); the hosts' own workers do it here
+    const network = { version: 1, name: 'peers-panel-test', founders: [fenDid] }
+    for (const h of [fenHost, govHost, annHost]) await h.worker.request('network.use', { network })
+    const govCert = await fenHost.worker.request('network.certify', { subject: govDid, name: 'Kootenay Governance', governance: true })
+    const annCert = await govHost.worker.request('network.certify', { subject: annDid, name: 'Ann Lending', roles: ['originator'] })
+    const kept = await annHost.worker.request('network.chain.set', { chain: [govCert, annCert] })
+    t.ok(kept.ok, 'ann keeps her chain')
+
+    await fen.page.getByTestId('nav-network').click()
+    const row = fen.page.getByTestId('peer-' + annDid)
+    // the panel re-reads on peer and market events; "Check again" covers a hello that lands between them
+    const deadline = Date.now() + 45_000
+    while ((await row.count()) === 0 || (await row.getAttribute('data-certified')) !== 'true') {
+      if (Date.now() > deadline) throw new Error('ann never showed certified in the peers panel')
+      await fen.page.getByTestId('peers-recheck').click()
+      await fen.page.waitForTimeout(1000)
+    }
+    t.is((await row.getByTestId('peer-cert-badge').textContent())?.trim(), 'certified', 'ann\'s badge says certified')
+    t.is(await row.getByTestId('peer-org').getAttribute('data-value'), 'Ann Lending', 'with the organization her certificate names')
+    await row.getByTestId('peer-expand').click()
+    const certifier = row.getByTestId('peer-certifier')
+    await certifier.waitFor()
+    t.is((await certifier.getByTestId('peer-certifier-name').textContent())?.trim(), 'Kootenay Governance', 'certified by the governance DID, by name')
+    t.is(await certifier.getAttribute('data-value'), govDid, 'and its DID')
+    t.ok(/certified by Kootenay Governance \(governance\)/.test((await certifier.textContent()) ?? ''), 'in words')
+    t.is(await row.getByTestId('peer-founder').getAttribute('data-value'), fenDid, 'which the founder certified')
+    t.ok(/certified by founder/.test((await row.getByTestId('peer-founder').textContent()) ?? ''), 'said as such')
+
+    // the governance node presents no chain of its own: uncertified, with the reason
+    const govRow = fen.page.getByTestId('peer-' + govDid)
+    await govRow.waitFor()
+    t.is(await govRow.getAttribute('data-certified'), 'false', 'the governance node is shown uncertified')
+    await govRow.getByTestId('peer-expand').click()
+    t.ok(/nobody certified this DID/.test((await govRow.getByTestId('peer-reason').textContent()) ?? ''), 'with the reason in words')
+    await fen.shot('network-01-peers')
+    t.alike(apps.flatMap((a) => a.errors), [], 'no console or page errors')
+    t.comment(`peers panel browser test took ${Math.round((Date.now() - started) / 1000)} s`)
+  } catch (err) {
+    for (const [i, a] of apps.entries()) await a.shot(`peers-failure-${i}`).catch(() => {})
+    const errors = apps.flatMap((a) => a.errors)
+    if (errors.length) t.comment(errors.join('\n'))
+    throw err
+  }
 })

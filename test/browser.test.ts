@@ -70,6 +70,15 @@ test('ui - a loan from project to repayment, driven through three browsers', { t
     const trusted = ann.page.getByTestId('trust-issuer-' + ivyDid).getByTestId('trust-types').filter({ hasText: 'CommunityMembership' })
     await trusted.waitFor()
     t.ok(/Kyc.*Income|Income.*Kyc/.test((await trusted.textContent()) ?? ''), 'the issuer is trusted for the types the criteria use')
+    // and KYC issuers certified through a governance DID, a rule listed beside the issuer
+    const governanceDid = 'did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK'
+    await ann.page.getByTestId('trust-kind').selectOption('governance')
+    await ann.page.getByTestId('trust-type').selectOption('KycCredential')
+    await ann.page.getByTestId('trust-did').fill(governanceDid)
+    await ann.page.getByTestId('trust-add').click()
+    const rule = ann.page.getByTestId('trust-governance-' + governanceDid).getByTestId('trust-types')
+    await rule.waitFor()
+    t.ok(/governance: issuers of Kyc it certified/.test((await rule.textContent()) ?? ''), 'the governance rule is listed')
     await ann.page.getByTestId('project-new').click()
     await ann.page.getByTestId('project-name').fill('Greenhouses')
     await ann.page.getByTestId('criterion-add').click() // identity check (KYC) is verified

@@ -5,9 +5,10 @@ import ProtomuxRPC from 'protomux-rpc'
 import Protomux from 'protomux'
 import b4a from 'b4a'
 import createTestnet, { type Testnet } from 'hyperdht/testnet.js'
-import { PeerRpc, makeHello, RPC_PROTOCOL, MAX_REQUEST_BYTES, type SecretStream } from '../core/network/peer-rpc.ts'
+import c from 'compact-encoding'
+import { PeerRpc, REHELLO_PER_MINUTE, makeHello, openHello, decodeHello, encodeHello, encodeHelloChain, helloMessage, RPC_PROTOCOL, MAX_REQUEST_BYTES, MAX_HELLO_CHAIN_BYTES, type SecretStream } from '../core/network/peer-rpc.ts'
 import { didTopic } from '../core/network/did-topic.ts'
-import { generateKeyPair } from '../core/identity/keys.ts'
+import { generateKeyPair, sign } from '../core/identity/keys.ts'
 import { publicKeyToDid, type DidKey } from '../core/identity/did-key.ts'
 import { GrowrError } from '../core/errors.ts'
 import { seed, tmpDir } from './helpers/net.ts'
@@ -21,7 +22,7 @@ function identity (n: number): Who {
 }
 
 /** A testnet on loopback; everything made on it is torn down after the test, testnet last. */
-async function network (t: Assertion): Promise<{ testnet: Testnet; peer (n: number, opts?: { rpc?: boolean; onconn?: (conn: SecretStream) => void }): Peer }> {
+async function network (t: Assertion): Promise<{ testnet: Testnet; peer (n: number, opts?: { rpc?: boolean; chain?: () => unknown[]; onconn?: (conn: SecretStream) => void }): Peer }> {
   const testnet = await createTestnet(3, { host: '127.0.0.1' })
   const made: Peer[] = []
   t.teardown(async () => {
@@ -37,7 +38,7 @@ async function network (t: Assertion): Promise<{ testnet: Testnet; peer (n: numb
       const who = identity(n)
       const swarm = new Hyperswarm({ dht: testnet.createNode({ host: '127.0.0.1' }) })
       const store = new Corestore(tmpDir(t))
-      const rpc = opts.rpc === false ? null : new PeerRpc({ identity: who, swarm })
+      const rpc = opts.rpc === false ? null : new PeerRpc({ identity: who, swarm, chain: opts.chain })
       // replication first on even peers, rpc first on odd ones: both orders must share one muxer
       swarm.on('connection', (conn: SecretStream & { on (e: string, f: () => void): void }) => {
         conn.on('error', () => {})
@@ -176,11 +177,11 @@ test('peer rpc - a forged or replayed hello is refused, an honest stub is accept
   const replayed = await stub(2, (conn) => makeHello(victim.did, victim.secretKey, { handshakeHash: b4a.alloc(64, 9), publicKey: conn.publicKey }))
   t.ok(await closed(replayed), 'genuine signature over another connection\'s handshake: A closed the channel')
 
-  const truncated = await stub(3, () => b4a.from([1, 5, 0x64]))
+  const truncated = await stub(3, () => b4a.from([2, 5, 0x64]))
   t.ok(await closed(truncated), 'undecodable hello: A closed the channel')
   t.is((truncated.stream as { destroyed: boolean }).destroyed, false, 'the connection itself survives a bad hello')
 
-  const future = await stub(5, () => b4a.from([2]))
+  const future = await stub(5, () => b4a.from([3]))
   t.ok(await closed(future), 'hello of an unknown version: A closed the channel')
 
   // A's own hello for this connection, sent back at it: valid signature, wrong speaker
@@ -250,4 +251,167 @@ test('peer rpc - Corestore replication on the same connections keeps working', {
   t.is(second && b4a.toString(second), 'second block', 'and keeps replicating')
   t.is(await B.request(A.did, 'key', null), key, 'rpc still answers alongside')
   t.is(a.swarm.connections.size, 1, 'one connection carries both')
+})
+
+test('peer rpc - hello v2 carries a chain both ways, read at each connection', { timeout: 60_000 }, async (t) => {
+  const net = await network(t)
+  // the chains are opaque to PeerRpc: it carries what the node presents, signed with the hello
+  let aChain: unknown[] = [{ cert: 'a-1' }]
+  let reads = 0
+  const a = net.peer(0, { chain: () => { reads++; return aChain } })
+  const b = net.peer(1, { chain: () => [{ cert: 'b-1' }, { cert: 'b-2', name: 'Bé Lending ✓' }] })
+  const A = a.rpc as PeerRpc
+  const B = b.rpc as PeerRpc
+  await A.announce()
+  await B.connect(A.did, { timeoutMs: 20_000 })
+  t.alike(B.peerChain(A.did), [{ cert: 'a-1' }], 'B holds the chain A presented')
+  await new Promise<void>((resolve) => { if (A.peers().includes(B.did)) resolve(); else A.once('peer', () => resolve()) })
+  t.alike(A.peerChain(B.did), [{ cert: 'b-1' }, { cert: 'b-2', name: 'Bé Lending ✓' }], 'A holds B\'s, non-ASCII names intact')
+  t.is(A.peerChain(net.peer(2).who.did), null, 'null for a DID that is not connected')
+  t.is(reads, 1, 'A read its chain once, for the one connection')
+
+  // a stub reads A's hello itself: the chain A set while running is in the hello of its next connection
+  aChain = [{ cert: 'a-2' }]
+  let seen: { did: string; chain: unknown[] } | null = null
+  const opened = new Promise<void>((resolve) => {
+    const s = net.peer(3, {
+      rpc: false,
+      onconn: (conn) => {
+        const who = identity(3)
+        const rpc = new ProtomuxRPC(conn, { protocol: RPC_PROTOCOL, valueEncoding: null, handshake: makeHello(who.did, who.secretKey, conn) })
+        rpc.on('open', (hello: Uint8Array) => { seen = openHello(hello, conn); resolve() })
+      }
+    })
+    s.swarm.join(didTopic(A.did), { server: false, client: true })
+  })
+  await opened
+  t.is(seen!.did, A.did, 'the stub proved A\'s DID from its hello')
+  t.alike(seen!.chain, [{ cert: 'a-2' }], 'with the chain A holds now')
+  t.is(reads, 2, 'read again for the new connection')
+  t.alike(B.peerChain(A.did), [{ cert: 'a-1' }], 'an open channel keeps the chain of the hello it opened with')
+  await new Promise<void>((resolve) => { if (A.peers().includes(identity(3).did)) resolve(); else A.once('peer', () => resolve()) })
+  t.alike(A.peerChain(identity(3).did), [], 'a hello without a chain is an empty chain, not null')
+})
+
+test('peer rpc - a chain swapped after signing, an oversized or malformed chain, and a v1 hello are refused', { timeout: 60_000 }, async (t) => {
+  const net = await network(t)
+  const a = net.peer(0)
+  const A = a.rpc as PeerRpc
+  const refused: string[] = []
+  A.on('hello-refused', (err: GrowrError) => refused.push(err.message))
+  await A.announce()
+  const stub = (n: number, hello: (conn: SecretStream, who: Who) => Uint8Array): Promise<ProtomuxRPC> => new Promise((resolve) => {
+    const who = identity(n)
+    const s = net.peer(n, { rpc: false, onconn: (conn) => resolve(new ProtomuxRPC(conn, { protocol: RPC_PROTOCOL, valueEncoding: null, handshake: hello(conn, who) })) })
+    s.swarm.join(didTopic(A.did), { server: false, client: true })
+  })
+  const closed = (rpc: ProtomuxRPC) => rpc.closed
+    ? Promise.resolve(true)
+    : new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 10_000)
+      rpc.once('close', () => { clearTimeout(timer); resolve(true) })
+    })
+  const mine = [{ id: 'urn:uuid:mine', credentialSubject: { id: 'me' } }]
+  const better = [{ id: 'urn:uuid:founder-cert', credentialSubject: { id: 'someone certified' } }]
+
+  // a relay keeps the genuine signature and DID but puts another chain in: the chain hash no longer matches
+  const swapped = await stub(1, (conn, who) => {
+    const genuine = decodeHello(makeHello(who.did, who.secretKey, conn, mine))
+    return encodeHello({ ...genuine, chain: encodeHelloChain(better) })
+  })
+  t.ok(await closed(swapped), 'chain swapped after signing: A closed the channel')
+  const dropped = await stub(2, (conn, who) => encodeHello({ ...decodeHello(makeHello(who.did, who.secretKey, conn, mine)), chain: b4a.alloc(0) }))
+  t.ok(await closed(dropped), 'chain removed after signing: A closed the channel')
+
+  // correctly signed, but larger than a hello may carry: refused before the signature is even checked
+  const huge = encodeHelloChain([{ padding: 'x'.repeat(MAX_HELLO_CHAIN_BYTES) }])
+  t.exception(() => makeHello(identity(3).did, identity(3).secretKey, { handshakeHash: b4a.alloc(64), publicKey: b4a.alloc(32) }, [{ padding: 'x'.repeat(MAX_HELLO_CHAIN_BYTES) }]), /at most 65536/, 'makeHello will not build one')
+  const oversized = await stub(3, (conn, who) => encodeHello({ did: who.did, chain: huge, signature: sign(helloMessage(conn.handshakeHash!, conn.publicKey!, huge), who.secretKey) }))
+  t.ok(await closed(oversized), `a ${huge.byteLength}-byte chain: A closed the channel`)
+
+  const signedJunk = (bytes: Uint8Array) => (conn: SecretStream, who: Who) => encodeHello({ did: who.did, chain: bytes, signature: sign(helloMessage(conn.handshakeHash!, conn.publicKey!, bytes), who.secretKey) })
+  const notJson = await stub(5, signedJunk(b4a.from('[{"unterminated"')))
+  t.ok(await closed(notJson), 'a signed chain that is not JSON: A closed the channel')
+  const notList = await stub(6, signedJunk(b4a.from('{"certificates":[]}')))
+  t.ok(await closed(notList), 'a signed chain that is not a list: A closed the channel')
+
+  // a version 1 hello, exactly as the old code made it: no chain, the v1 domain
+  const v1 = await stub(7, (conn, who) => {
+    const msg = b4a.concat([b4a.from('growr/rpc-hello/v1\0'), conn.handshakeHash!, conn.publicKey!])
+    const state = c.state()
+    c.uint.preencode(state, 1); c.string.preencode(state, who.did); c.fixed64.preencode(state, b4a.alloc(64))
+    state.buffer = b4a.alloc(state.end)
+    c.uint.encode(state, 1); c.string.encode(state, who.did); c.fixed64.encode(state, sign(msg, who.secretKey))
+    return state.buffer
+  })
+  t.ok(await closed(v1), 'a v1 hello: A closed the channel')
+
+  const trailing = await stub(8, (conn, who) => b4a.concat([makeHello(who.did, who.secretKey, conn, mine), b4a.from([0])]))
+  t.ok(await closed(trailing), 'bytes after the hello: A closed the channel')
+
+  t.is(refused.length, 7, 'A refused seven hellos')
+  t.ok(/signature does not hold for this connection and this certificate chain/.test(refused[0]), refused[0])
+  t.ok(/signature does not hold/.test(refused[1]), 'the dropped chain too')
+  t.ok(/certificate chain of 65\d{3} bytes; at most 65536/.test(refused[2]), refused[2])
+  t.ok(/not JSON/.test(refused[3]), refused[3])
+  t.ok(/not a list/.test(refused[4]), refused[4])
+  t.ok(/UNSUPPORTED_VERSION: rpc hello version 1 .* no longer accepted/.test(refused[5]), refused[5])
+  t.ok(/trailing bytes/.test(refused[6]), refused[6])
+  t.alike(A.peers(), [], 'nobody got through')
+
+  // the honest path on the same rules: our own chain too large to send goes out as no chain
+  const b = net.peer(9, { chain: () => [{ padding: 'x'.repeat(MAX_HELLO_CHAIN_BYTES) }] })
+  const notSent = new Promise<GrowrError>((resolve) => (b.rpc as PeerRpc).once('chain-not-sent', resolve))
+  await (b.rpc as PeerRpc).connect(A.did, { timeoutMs: 20_000 })
+  t.ok(/at most 65536/.test((await notSent).message), 'the node is told its chain was not sent')
+  t.alike((b.rpc as PeerRpc).peerChain(A.did), [], 'and it still talks')
+  await new Promise<void>((resolve) => { if (A.peers().includes(b.who.did)) resolve(); else A.once('peer', () => resolve()) })
+  t.alike(A.peerChain(b.who.did), [], 'A sees it without a chain')
+})
+
+test('peer rpc - a chain changed while connected reaches the peer by a new hello; a peer reopening too often is not answered', { timeout: 60_000 }, async (t) => {
+  const net = await network(t)
+  let aChain: unknown[] = []
+  const a = net.peer(0, { chain: () => aChain })
+  const b = net.peer(1)
+  const A = a.rpc as PeerRpc
+  const B = b.rpc as PeerRpc
+  A.respond('echo', async (req) => req)
+  B.respond('echo', async (req) => req)
+  await A.announce()
+  await B.connect(A.did, { timeoutMs: 20_000 })
+  t.alike(B.peerChain(A.did), [], 'no chain at first')
+
+  aChain = [{ cert: 'new' }]
+  const again = new Promise<void>((resolve) => B.on('peer', (did: DidKey) => { if (did === A.did && B.peerChain(A.did)?.length) resolve() }))
+  t.is(A.rehello(), 1, 'A reopened its one channel')
+  await again
+  t.alike(B.peerChain(A.did), [{ cert: 'new' }], 'B holds the new chain without a new connection')
+  t.is(a.swarm.connections.size, 1, 'still one connection')
+  t.alike(await B.request(A.did, 'echo', 'after'), 'after', 'requests go on over the new channel')
+  await new Promise<void>((resolve) => { if (A.peers().includes(B.did)) resolve(); else A.once('peer', () => resolve()) })
+  t.alike(await A.request(B.did, 'echo', 'back'), 'back', 'both ways')
+
+  // a stub that reopens the channel again and again: A answers REHELLO_PER_MINUTE of them
+  const who = identity(2)
+  let conn: SecretStream | null = null
+  const connected = new Promise<void>((resolve) => {
+    const s = net.peer(2, { rpc: false, onconn: (c) => { conn = c; resolve() } })
+    s.swarm.join(didTopic(A.did), { server: false, client: true })
+  })
+  await connected
+  const outcome = (rpc: ProtomuxRPC) => new Promise<'open' | 'closed'>((resolve) => {
+    rpc.once('open', () => resolve('open'))
+    rpc.once('close', () => resolve('closed'))
+  })
+  const results: string[] = []
+  for (let i = 0; i < REHELLO_PER_MINUTE + 3; i++) {
+    const rpc = new ProtomuxRPC(conn!, { protocol: RPC_PROTOCOL, valueEncoding: null, handshake: makeHello(who.did, who.secretKey, conn!) })
+    results.push(await outcome(rpc))
+    rpc.destroy()
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  t.is(results.filter((r) => r === 'open').length, REHELLO_PER_MINUTE + 1, `the first opening and ${REHELLO_PER_MINUTE} reopenings were answered`)
+  t.alike(results.slice(-2), ['closed', 'closed'], 'the rest were refused')
+  t.alike(await B.request(A.did, 'echo', 'still'), 'still', 'other peers are unaffected')
 })

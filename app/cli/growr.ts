@@ -4,6 +4,7 @@
  * when none runs, opens the storage itself for the length of the command.
  * Amounts are integer minor units (cents, sats). `--json` prints machine-readable results.
  */
+import { appRelease, runningRelease } from '../release.ts'
 import { checkProof, type ProofOptions } from './proof.ts'
 import { Command, Option, InvalidArgumentError } from 'commander'
 import fs from 'node:fs'
@@ -110,7 +111,7 @@ program.command('start')
       : undefined
     if (o.rootstockRpc && o.rootstockChainId === undefined) throw GrowrError.BAD_ARGUMENT('--rootstock-rpc needs --rootstock-chain-id (30 mainnet, 31 testnet, 33 regtest)')
     const rootstock = o.rootstockRpc ? { url: o.rootstockRpc, chainId: o.rootstockChainId!, pollMs: o.rootstockPollMs } : undefined
-    const services = new Services(node, { announce: !!o.announce, bitcoin, rootstock })
+    const services = new Services(node, { announce: !!o.announce, bitcoin, rootstock, ads: { release: runningRelease() } })
     await services.ready()
     for (const note of node.storageNotes) console.error(`growr: ${note}`)
     const handlers = createHandlers(node, services)
@@ -212,6 +213,50 @@ receiptCmd.command('validate').argument('<file>').option('--deadline <ms>', 'how
     ].join('\n'))
     if (!r.quorum) process.exitCode = 1
   })
+const consentCmd = program.command('consent').description('consent to credit-exposure queries (a W3C VC the borrower signs, revocable)')
+consentCmd.command('grant').requiredOption('--to <did>', 'the organization that may ask').requiredOption('--purpose <text>', 'why, at most 200 characters')
+  .option('--days <n>', 'how long it lasts, 1..90', int, 30).option('--scope <did,...>', 'only these organizations may answer (default: any certified originator)')
+  .description('let an organization ask certified originators what you owe them; delivered to it over the network')
+  .action(async (o: { to: string; purpose: string; days: number; scope?: string }) => {
+    const r = await run('consent.grant', { to: o.to, purpose: o.purpose, days: o.days, scope: o.scope?.split(',').map((x) => x.trim()).filter(Boolean) })
+    print(r, (x: Contract['consent.grant']['result']) => `consent ${x.consent.id} to ${x.consent.to} until ${x.consent.validUntil}: ${x.delivered ? 'delivered' : `kept, not delivered (${x.deliveryError ?? 'unknown'})`}`)
+  })
+consentCmd.command('revoke').requiredOption('--id <id>', 'the consent\'s id (consent list)').description('revoke a consent you gave: every originator refuses it within its status bound')
+  .action(async (o: { id: string }) => print(await run('consent.revoke', { id: o.id }), (x: Contract['consent.revoke']['result']) => `revoked ${x.consent.id}${x.announced ? ' (announced)' : ''}`))
+consentCmd.command('list').description('consents you gave, and consents given to this node')
+  .action(async () => print(await run('consent.list', {}), (x: Contract['consent.list']['result']) => [
+    ...x.given.map((g) => `given ${g.id} to ${g.to} until ${g.validUntil}${g.revoked ? ' REVOKED' : ''}: ${g.purpose}`),
+    ...x.received.map((r) => `received ${r.id} from ${r.from} until ${r.validUntil}: ${r.purpose}`)
+  ].join('\n') || 'no consents'))
+const exposureCmd = program.command('exposure').description('credit-exposure queries between certified originators, by the borrower\'s consent')
+exposureCmd.command('check').requiredOption('--subject <did>', 'the borrower').option('--grant <id>', 'which of her consents (default the longest-lasting)')
+  .option('--deadline <ms>', 'how long to collect answers, ms', '15000').option('--quorum <n>', 'how many originators must answer with their exposure: a number, majority or all', '1')
+  .description('ask every certified originator what the borrower owes it (needs a running node); amounts in minor units per currency')
+  .action(async (o: { subject: string; grant?: string; deadline: string; quorum: string }) => {
+    const quorum = o.quorum === 'majority' || o.quorum === 'all' ? o.quorum : Number(o.quorum)
+    const r = await run('exposure.check', { subject: o.subject, grant: o.grant, deadlineMs: Number(o.deadline), quorum })
+    const money = (e: { currency: string; loans: number; outstandingPrincipal: string; arrearsInstalments: number; arrearsAmount: string; defaultedLoans: number }) =>
+      `${e.currency}: ${e.loans} loan(s), outstanding principal ${e.outstandingPrincipal}, ${e.arrearsInstalments} instalment(s) in arrears (${e.arrearsAmount})${e.defaultedLoans ? `, ${e.defaultedLoans} defaulted` : ''}`
+    print(r, (x: Contract['exposure.check']['result']) => [
+      `exposure of ${x.subject} under consent ${x.grant.id} (${x.grant.purpose}); ${x.answered} of ${x.asked} originator(s) answered; quorum ${x.quorum.met ? 'met' : 'NOT met'} (${x.quorum.needed} needed)`,
+      ...x.own.totals.map((e) => `  own books: ${money(e)}`),
+      ...x.originators.map((a) => a.status === 'exposure'
+        ? (a.totals.length ? a.totals.map((e) => `  ${a.organization || a.did}: ${money(e)}`).join('\n') : `  ${a.organization || a.did}: nothing owed`)
+        : `  ${a.organization || a.did}: ${a.status}${a.reason ? ` (${a.reason})` : ''}`),
+      ...(x.combined.length ? x.combined.map((e) => `combined ${money(e)}`) : ['combined: nothing owed'])
+    ].join('\n'))
+    if (!r.quorum.met) process.exitCode = 1
+  })
+exposureCmd.command('log').option('--limit <n>', 'most entries', int, 100).option('--subject <did>', 'only queries about this borrower')
+  .description('the credit-exposure queries this node was asked, newest first')
+  .action(async (o: { limit: number; subject?: string }) => print(await run('exposure.log', { limit: o.limit, subject: o.subject }), (x: Contract['exposure.log']['result']) =>
+    x.map((e) => `${new Date(e.at).toISOString()} ${e.outcome} ${e.asker} about ${e.subject ?? '?'} (${e.purpose ?? 'no purpose'}; consent ${e.grant ?? '?'})${e.reason ? `: ${e.reason}` : ''}`).join('\n') || 'no queries'))
+program.command('release').option('--root <dir>', 'a checkout or installed package (default: the one this command runs from)')
+  .description('the content hash of the release (what this node\'s ad says it runs): run it in a checkout of the published source to compare')
+  .action((o: { root?: string }) => {
+    const r = appRelease(o.root !== undefined ? path.resolve(o.root) : undefined)
+    print(r, (x: typeof r) => `growr ${x.version} release ${x.hash} (${x.files} files)`)
+  })
 const market = program.command('market').description('the marketplace network: nodes\' signed ads (needs a running node: growr start)')
 market.command('list').addOption(new Option('--service <service>').choices(['originating', 'issuing', 'verification', 'relay'])).option('--role <role>', 'a role the node is certified for').option('--credential-type <type>', 'with --service issuing')
   .description('nodes of the network and what they offer, certified ones first')
@@ -220,8 +265,9 @@ market.command('list').addOption(new Option('--service <service>').choices(['ori
 market.command('projects').description('open projects across the network, with their originator and book topic key')
   .action(async () => print(await run('market.projects', {}), (r: Contract['market.projects']['result']) =>
     r.map((p) => `${p.name} (${p.bookName}) ${p.amount} ${p.currency}, loans ${p.loanMin}-${p.loanMax}, ${p.minMonths}-${p.maxMonths} months, ${p.rateBps} bps\n  by ${p.organization || p.originator} ${p.certified ? 'certified' : 'uncertified'}; book ${p.book} project ${p.projectId}`).join('\n') || 'no open projects seen yet'))
-market.command('join <topic>').description('follow a book a network ad lists (applying still needs the originator\'s invite)')
-  .action(async (topic: string) => print(await run('market.join', { topic }), (r: Contract['market.join']['result']) => `following ${r.topic}, listed by ${r.organization || r.listedBy} (${r.certified ? 'certified' : 'uncertified'}); ${r.originator === null ? 'the book has not named its originator yet' : r.listerIsOriginator ? 'the book confirms it as its originator' : `BUT the book's originator is ${r.originator}`}`))
+market.command('join <topic>').description('follow a book a network ad lists; with --as, also ask its originator to admit you (open public projects; else you need an invite)')
+  .addOption(new Option('--as <role>', 'ask to be admitted as').choices(['borrower', 'investor']))
+  .action(async (topic: string, o: { as?: 'borrower' | 'investor' }) => print(await run('market.join', { topic, role: o.as }), (r: Contract['market.join']['result']) => `following ${r.topic}, listed by ${r.organization || r.listedBy} (${r.certified ? 'certified' : 'uncertified'}); ${r.originator === null ? 'the book has not named its originator yet' : r.listerIsOriginator ? 'the book confirms it as its originator' : `BUT the book's originator is ${r.originator}`}${r.admitted ? `; you may write to it${o.as ? ` as ${o.as}` : ''}` : ''}`))
 
 function readJson (file: string): unknown {
   try { return JSON.parse(fs.readFileSync(file, 'utf8')) } catch (err) { throw GrowrError.BAD_ARGUMENT(`cannot read JSON from ${file}: ${(err as Error).message}`) }
@@ -490,6 +536,11 @@ network.command('verify').requiredOption('--chain <file>', 'a JSON list of certi
       : `NOT certified: ${x.reason}`)
     if (!r.ok) process.exitCode = 1
   })
+network.command('peers').option('--refresh', 'check every peer\'s chain again now (revocations show at once)')
+  .description('the peers connected now and who certified each (the chain in its signed hello; needs a running node)')
+  .action(async (o: { refresh?: boolean }) => print(await run('network.peers', { refresh: !!o.refresh }), (r: Contract['network.peers']['result']) => r.map((p) => p.certified
+    ? `${p.did} certified ${JSON.stringify(p.organization?.name ?? '')} as ${(p.organization?.roles ?? []).join(', ')}\n  ${p.chain}`
+    : `${p.did} NOT certified: ${p.reason ?? ''}`).join('\n') || 'no peers connected'))
 
 program.command('proof').description('payment proofs (offline)')
   .command('verify').addOption(new Option('--rail <rail>').choices(['bitcoin', 'lightning', 'rootstock']).makeOptionMandatory())
@@ -572,8 +623,15 @@ trust.command('issuer').requiredOption('--book <topic>').requiredOption('--type 
   .action(async (o: { book: string; type: string; did: string; remove?: boolean }) => print(await run('trust.set', { book: o.book, kind: 'issuer', did: o.did, type: o.type, trusted: !o.remove }), () => `${o.remove ? 'no longer trusted' : 'trusted'}: ${o.did} for ${o.type}`))
 trust.command('verifier').requiredOption('--book <topic>').requiredOption('--did <did>').option('--remove', 'stop trusting it')
   .action(async (o: { book: string; did: string; remove?: boolean }) => print(await run('trust.set', { book: o.book, kind: 'verifier', did: o.did, trusted: !o.remove }), () => `${o.remove ? 'no longer trusted' : 'trusted'} verifier: ${o.did}`))
+trust.command('governance').description('trust issuers of a credential type certified through a governance DID (their chains are checked at each verification)')
+  .requiredOption('--book <topic>').requiredOption('--type <type>').requiredOption('--did <did>', 'the governance DID').option('--remove', 'drop the rule')
+  .action(async (o: { book: string; type: string; did: string; remove?: boolean }) => print(await run('trust.set', { book: o.book, kind: 'governance', did: o.did, type: o.type, trusted: !o.remove }), () => `${o.remove ? 'no longer trusted' : 'trusted'}: ${o.type} issuers certified through ${o.did}`))
 trust.command('list').requiredOption('--book <topic>')
-  .action(async (o: { book: string }) => print(await run('trust.list', o), (r: Contract['trust.list']['result']) => [...Object.entries(r.issuers).map(([t, ds]) => `${t}: ${ds.join(', ')}`), `verifiers: ${r.verifiers.join(', ')}`].join('\n')))
+  .action(async (o: { book: string }) => print(await run('trust.list', o), (r: Contract['trust.list']['result']) => [
+    ...Object.entries(r.issuers).map(([t, ds]) => `${t}: ${ds.join(', ')}`),
+    ...Object.entries(r.governance ?? {}).map(([t, ds]) => `${t}: issuers certified through ${ds.join(' or ')}`),
+    `verifiers: ${r.verifiers.join(', ')}`
+  ].join('\n')))
 
 program.command('eligibility').description('check eligibility for a project with your credentials (nothing is written to the book)')
   .requiredOption('--book <topic>').requiredOption('--project <id>')

@@ -25,8 +25,10 @@ export const API_METHODS = [
   'eligibility.check',
   'backup.create',
   'wallet.show', 'wallet.receive', 'wallet.balance', 'wallet.balance.rootstock', 'wallet.send', 'payment.pay', 'payment.tracked',
-  'network.show', 'network.use', 'network.certify', 'network.revoke', 'network.issued', 'network.verify', 'network.chain', 'network.chain.set',
-  'receipt.export', 'receipt.verify', 'receipt.validate', 'market.query', 'market.projects', 'market.join'
+  'network.show', 'network.use', 'network.certify', 'network.revoke', 'network.issued', 'network.verify', 'network.chain', 'network.chain.set', 'network.peers',
+  'receipt.export', 'receipt.verify', 'receipt.validate', 'market.query', 'market.projects', 'market.join',
+  'pubsub.topics',
+  'consent.grant', 'consent.revoke', 'consent.list', 'exposure.check', 'exposure.log'
 ] as const satisfies ReadonlyArray<keyof Api>
 
 /** Api methods missing from API_METHODS; `never` when the list is complete. */

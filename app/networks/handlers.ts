@@ -47,6 +47,35 @@ export interface NetworkContract {
   'network.chain': { args: Record<string, never>; result: { chain: OrganizationCertificate[] } }
   /** keep the chain certifying this node: it must verify now, revocation included, and end at this node's DID */
   'network.chain.set': { args: NetArg & { chain: unknown }; result: ChainResult }
+  /**
+   * the peers connected now and who certified each: the chain its signed hello carried, verified
+   * up to a founder of the network in use (revocation included) and ending at its DID;
+   * `refresh` checks every chain again now instead of reusing a check up to 5 min old
+   */
+  'network.peers': { args: { refresh?: boolean }; result: PeerInfo[] }
+}
+
+/** One connected peer as `network.peers` shows it. */
+export interface PeerInfo {
+  did: string
+  certified: boolean
+  /** the certified organization's name and roles (certified only) */
+  organization?: { name: string; roles: string[] }
+  /** the chain's certificates, root first (certified only) */
+  certifiedBy?: Array<{ issuer: string; subject: string; name: string; roles: string[] }>
+  /** the chain in words, root first: `founder did:key:… -> "Governance name" -> "Organization name"`; '' when uncertified */
+  chain: string
+  /** why it is not certified, in plain words (uncertified only) */
+  reason?: string
+}
+
+/**
+ * A verified chain in words, root first. Names are JSON-quoted: they are whatever certifiers
+ * wrote, and a name containing " -> " must not read as another link.
+ */
+export function chainWords (certifiedBy: ReadonlyArray<{ issuer: string; name: string }>): string {
+  if (certifiedBy.length === 0) return ''
+  return [`founder ${certifiedBy[0].issuer}`, ...certifiedBy.map((l) => JSON.stringify(l.name))].join(' -> ')
 }
 
 type NetworkHandlers = { [K in keyof NetworkContract]: (args: NetworkContract[K]['args']) => Promise<NetworkContract[K]['result']> }
@@ -82,6 +111,8 @@ export function createNetworkHandlers (node: GrowrNode, services: Services): Net
       await node.ready()
       if (a?.network === null || a?.network === undefined) await local().del(SETTING)
       else await local().put(SETTING, loadNetwork(a.network).definition)
+      // the running node moves to the network now, not at its next start
+      await services.switchNetwork()
       return shown(await networkOf(undefined))
     },
     async 'network.certify' (a) {
@@ -116,9 +147,22 @@ export function createNetworkHandlers (node: GrowrNode, services: Services): Net
       if (!r.ok) throw GrowrError.BAD_ARGUMENT(`not kept: ${r.reason}`)
       if (r.organization.did !== node.did) throw GrowrError.BAD_ARGUMENT(`not kept: the chain certifies ${r.organization.did}, not this node (${node.did})`)
       await saveOwnChain(local(), a.chain as OrganizationCertificate[])
+      // and in the hellos of its next connections
+      await services.refreshOwnChain()
       // peers see the new chain in this node's ad now, not at its next scheduled announce
       await services.ads?.publish({ force: true })
       return r
+    },
+    async 'network.peers' (a) {
+      await services.ready()
+      const rpc = services.rpc
+      if (!rpc) throw GrowrError.BAD_ARGUMENT('this needs the network: start the node (`growr start`) and run the command again')
+      return await Promise.all(rpc.peers().map(async (did): Promise<PeerInfo> => {
+        const c = await services.peerCertification(did, { refresh: a?.refresh === true })
+        return c.certified
+          ? { did, certified: true, organization: c.organization, certifiedBy: c.certifiedBy, chain: chainWords(c.certifiedBy ?? []) }
+          : { did, certified: false, chain: '', reason: c.reason ?? 'not certified' }
+      }))
     }
   }
 }

@@ -165,7 +165,9 @@ export const OP_SCHEMAS_V1: Record<string, object> = {
     branch: { type: 'array', minItems: 1, maxItems: 150, items: { type: 'string', pattern: '^[0-9a-f]{160}$' } }
   }, ['paymentId', 'ancestors', 'branch']),
   'trust/issuer': op('trust/issuer', { credentialType: { enum: CREDENTIAL_TYPES }, issuer: did, trusted: { type: 'boolean' } }, ['credentialType', 'issuer', 'trusted']),
-  'trust/verifier': op('trust/verifier', { verifier: did, trusted: { type: 'boolean' } }, ['verifier', 'trusted'])
+  'trust/verifier': op('trust/verifier', { verifier: did, trusted: { type: 'boolean' } }, ['verifier', 'trusted']),
+  // a rule, not a list: issuers of this type whose certificate chain runs through `governance` (checked by the verifier when it is used, never here)
+  'trust/governance': op('trust/governance', { credentialType: { enum: CREDENTIAL_TYPES }, governance: did, trusted: { type: 'boolean' } }, ['credentialType', 'governance', 'trusted'])
 }
 
 // Compiled validators by op type, shared by every OpValidator and compiled on first use: a

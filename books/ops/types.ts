@@ -87,6 +87,7 @@ export type Op = OpBase & (
   | { type: 'payment/invoice'; kind: PaymentKind; ref: string; invoice: string }
   | { type: 'trust/issuer'; credentialType: CredentialType; issuer: DidKey; trusted: boolean }
   | { type: 'trust/verifier'; verifier: DidKey; trusted: boolean }
+  | { type: 'trust/governance'; credentialType: CredentialType; governance: DidKey; trusted: boolean }
 )
 
 export type OpType = Op['type']

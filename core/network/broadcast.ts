@@ -131,8 +131,16 @@ export async function broadcast<T> (rpc: BroadcastRpc, method: string, value: un
       ask(did).then((outcome) => {
         if (ended) return
         outstanding.delete(did)
+        let agreed = false
         if (outcome.ok) {
-          const agreed = agrees(outcome.value)
+          // the asker's own check may throw on a hostile body: that peer fails, the broadcast goes on
+          try {
+            agreed = agrees(outcome.value) === true
+          } catch (err) {
+            outcome = { ok: false, reason: `the answer could not be judged: ${String((err as Error)?.message ?? err).slice(0, 160)}` }
+          }
+        }
+        if (outcome.ok) {
           result.answers.push({ did, value: outcome.value, agrees: agreed })
           if (agreed) result.agreeing++
         } else {

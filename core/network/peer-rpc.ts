@@ -2,14 +2,27 @@
  * Request/response between Growr peers: one protomux-rpc channel ("growr/rpc/v1") on every
  * Hyperswarm connection, sharing the connection's Protomux with Corestore replication.
  *
- * Hello (the channel handshake), compact-encoding, version 1:
- *   uint version, string did, fixed64 signature
+ * Hello (the channel handshake), compact-encoding, version 2:
+ *   uint version (2), string did, fixed64 signature, buffer chain
+ *   chain     = the sender's certificate chain (core/governance/chain.ts) as UTF-8 JSON, a list
+ *               root first; empty bytes when it has none; at most MAX_HELLO_CHAIN_BYTES
  *   signature = Ed25519 by the DID's key over
- *     "growr/rpc-hello/v1" 0x00 || Noise handshake hash || signer's Noise static public key
+ *     "growr/rpc-hello/v2" 0x00 || Noise handshake hash || signer's Noise static public key
+ *       || BLAKE2b-256(chain bytes)
  * Both ends share the handshake hash, so a hello proves control of the DID on this very
  * connection and cannot be replayed onto another one; the signer's transport key stops a peer
- * from reflecting our own hello back at us. A hello that does not hold closes the channel
- * (never the connection: replication goes on).
+ * from reflecting our own hello back at us; the chain hash stops a relay from swapping the chain
+ * of a genuine hello. The signature says only "this DID presents this chain": whether the chain
+ * certifies that DID is the verifier's question (core/services/services.ts peerCertification).
+ * A hello that does not hold closes the channel (never the connection: replication goes on).
+ *
+ * A node whose chain changes while it runs says hello again on every open connection
+ * ({@link PeerRpc.rehello}): it closes its channel and opens a new one with a new hello; the
+ * other side, paired on the protocol, answers with a new hello of its own. A peer may do that at
+ * most REHELLO_PER_MINUTE times a minute per connection; further reopenings go unanswered.
+ *
+ * Version 1 (no chain) is refused with UNSUPPORTED_VERSION: no peer running it was ever
+ * deployed, and accepting it would leave two ways to say "no chain".
  *
  * Values are UTF-8 JSON. A request body is at most MAX_REQUEST_BYTES; every answer is an
  * envelope `{ value }` or `{ error: { code, message } }` of at most MAX_RESPONSE_BYTES, so a
@@ -17,8 +30,10 @@
  */
 import ReadyResource from 'ready-resource'
 import ProtomuxRPC from 'protomux-rpc'
+import Protomux from 'protomux'
 import c from 'compact-encoding'
 import b4a from 'b4a'
+import sodium from 'sodium-universal'
 import safetyCatch from 'safety-catch'
 import type Hyperswarm from 'hyperswarm'
 import type { PeerDiscovery } from 'hyperswarm'
@@ -34,9 +49,15 @@ export const MAX_REQUEST_BYTES = 256 * 1024
 /** Largest answer envelope sent or accepted, in bytes (1 MiB). */
 export const MAX_RESPONSE_BYTES = 1024 * 1024
 /** Version number leading every hello; another version is refused with UNSUPPORTED_VERSION. */
-export const HELLO_VERSION = 1
+export const HELLO_VERSION = 2
+/** Largest certificate chain a hello may carry, in bytes of JSON (64 KiB). */
+export const MAX_HELLO_CHAIN_BYTES = 64 * 1024
 
-const HELLO_DOMAIN = b4a.from('growr/rpc-hello/v1\0')
+/** How often a peer may open the rpc channel again on one connection (a new hello), per minute. */
+export const REHELLO_PER_MINUTE = 10
+
+const HELLO_DOMAIN = b4a.from('growr/rpc-hello/v2\0')
+const EMPTY = b4a.alloc(0)
 const DEFAULT_TIMEOUT_MS = 30_000
 const MAX_METHOD_CHARS = 128
 const MAX_ERROR_MESSAGE_CHARS = 1000
@@ -62,77 +83,149 @@ export interface SecretStream {
 /** A request handler: gets the decoded JSON request and the caller's authenticated DID. */
 export type Handler = (req: unknown, from: DidKey) => Promise<unknown>
 
-interface Hello { did: string; signature: Uint8Array }
+/** A hello as it travels (version 2). `chain` is the raw JSON bytes the signature covers. */
+export interface Hello { did: string; signature: Uint8Array; chain: Uint8Array }
 
 const helloEncoding = {
   preencode (state: c.State, m: Hello) {
     c.uint.preencode(state, HELLO_VERSION)
     c.string.preencode(state, m.did)
     c.fixed64.preencode(state, m.signature)
+    c.buffer.preencode(state, m.chain)
   },
   encode (state: c.State, m: Hello) {
     c.uint.encode(state, HELLO_VERSION)
     c.string.encode(state, m.did)
     c.fixed64.encode(state, m.signature)
+    c.buffer.encode(state, m.chain)
   },
   decode (state: c.State): Hello {
     const v = c.uint.decode(state)
+    if (v === 1) throw GrowrError.UNSUPPORTED_VERSION('rpc hello version 1 (without a certificate chain) is no longer accepted; this node speaks version 2')
     if (v !== HELLO_VERSION) throw GrowrError.UNSUPPORTED_VERSION(`rpc hello version ${v}`)
-    return { did: c.string.decode(state), signature: c.fixed64.decode(state) }
+    const did = c.string.decode(state)
+    const signature = c.fixed64.decode(state)
+    const chain = c.buffer.decode(state) ?? EMPTY
+    if (state.start !== state.end) throw GrowrError.BAD_ARGUMENT('rpc hello has trailing bytes')
+    return { did, signature, chain }
   }
 }
 
-function helloMessage (handshakeHash: Uint8Array, signerTransportKey: Uint8Array): Uint8Array {
-  return b4a.concat([HELLO_DOMAIN, handshakeHash, signerTransportKey])
+/**
+ * Encodes a hello as it travels. Exported for tests that build hostile hellos (a chain swapped
+ * after signing); honest code calls {@link makeHello}.
+ * @param hello did, 64-byte signature, chain bytes
+ * @returns the encoded bytes (no check of the signature or the chain's size)
+ */
+export function encodeHello (hello: Hello): Uint8Array {
+  return c.encode(helloEncoding, hello)
 }
 
 /**
- * The hello this side sends on `conn`: "DID `did` speaks on this connection".
- * Exported so tests can build hellos by hand (forged ones included).
+ * Decodes a hello without checking its signature (see {@link openHello} for that).
+ * @param bytes the raw handshake bytes
+ * @returns the hello's fields
+ * @throws UNSUPPORTED_VERSION for another version; a compact-encoding error when truncated
+ */
+export function decodeHello (bytes: Uint8Array): Hello {
+  return c.decode(helloEncoding, bytes)
+}
+
+/** The JSON bytes of a chain as a hello carries it: empty for no chain (absent or []). */
+export function encodeHelloChain (chain: readonly unknown[] | null | undefined): Uint8Array {
+  if (chain === null || chain === undefined) return EMPTY
+  if (!Array.isArray(chain)) throw GrowrError.BAD_ARGUMENT('a certificate chain is a list of certificates, root first')
+  if (chain.length === 0) return EMPTY
+  let text: string | undefined
+  try {
+    text = JSON.stringify(chain)
+  } catch {
+    throw GrowrError.BAD_ARGUMENT('the certificate chain is not JSON-serialisable')
+  }
+  return b4a.from(text as string)
+}
+
+/**
+ * The bytes a version 2 hello signs (see the module comment). Exported for tests that sign
+ * hostile hellos by hand (an oversized chain); honest code calls {@link makeHello}.
+ * @param handshakeHash the connection's 64-byte Noise handshake hash
+ * @param signerTransportKey the signer's Noise static public key on that connection
+ * @param chain the chain bytes exactly as carried
+ */
+export function helloMessage (handshakeHash: Uint8Array, signerTransportKey: Uint8Array, chain: Uint8Array): Uint8Array {
+  const chainHash = b4a.alloc(32)
+  sodium.crypto_generichash(chainHash, chain)
+  return b4a.concat([HELLO_DOMAIN, handshakeHash, signerTransportKey, chainHash])
+}
+
+/**
+ * The hello this side sends on `conn`: "DID `did` speaks on this connection and presents this
+ * certificate chain". Exported so tests can build hellos by hand (forged ones included).
  *
  * @param did the DID claimed
  * @param secretKey 64-byte Ed25519 secret key that signs the claim
  * @param conn the connection, with its handshake done (handshakeHash and publicKey set)
+ * @param chain the sender's certificate chain, root first (JSON values); none or [] for no chain
  * @returns the encoded hello bytes
- * @throws BAD_ARGUMENT when the connection has no handshake hash or public key yet
+ * @throws BAD_ARGUMENT when the connection has no handshake hash or public key yet, or the chain
+ *   is not a JSON list or encodes to more than MAX_HELLO_CHAIN_BYTES
  */
-export function makeHello (did: string, secretKey: Uint8Array, conn: Pick<SecretStream, 'handshakeHash' | 'publicKey'>): Uint8Array {
+export function makeHello (did: string, secretKey: Uint8Array, conn: Pick<SecretStream, 'handshakeHash' | 'publicKey'>, chain: readonly unknown[] = []): Uint8Array {
   if (!conn.handshakeHash || !conn.publicKey) throw GrowrError.BAD_ARGUMENT('connection handshake is not done')
-  return c.encode(helloEncoding, { did, signature: sign(helloMessage(conn.handshakeHash, conn.publicKey), secretKey) })
+  const bytes = encodeHelloChain(chain)
+  if (bytes.byteLength > MAX_HELLO_CHAIN_BYTES) throw GrowrError.BAD_ARGUMENT(`the certificate chain is ${bytes.byteLength} bytes; a hello carries at most ${MAX_HELLO_CHAIN_BYTES}`)
+  return encodeHello({ did, signature: sign(helloMessage(conn.handshakeHash, conn.publicKey, bytes), secretKey), chain: bytes })
 }
 
 /**
- * Checks a peer's hello on `conn`.
+ * Checks a peer's hello on `conn`. Checks run cheapest first: size, then the signature, and only
+ * a signed chain is parsed.
  *
  * @param bytes the raw handshake bytes the peer sent (untrusted)
  * @param conn the connection it arrived on
- * @returns the DID it proves
- * @throws BAD_ARGUMENT when it does not decode, names no did:key, or its signature does not
- *   hold for this connection's handshake hash and the peer's transport key;
- *   UNSUPPORTED_VERSION for another hello version
+ * @returns the DID it proves and the chain it presents (parsed JSON list, root first; [] for
+ *   none). The chain is NOT verified here: it is only what that DID chose to present.
+ * @throws BAD_ARGUMENT when it does not decode, names no did:key, carries a chain over
+ *   MAX_HELLO_CHAIN_BYTES or one that is not a JSON list, or its signature does not hold for this
+ *   connection's handshake hash, the peer's transport key and the chain bytes;
+ *   UNSUPPORTED_VERSION for another hello version (version 1 included)
  */
-export function openHello (bytes: unknown, conn: Pick<SecretStream, 'handshakeHash' | 'remotePublicKey'>): DidKey {
+export function openHello (bytes: unknown, conn: Pick<SecretStream, 'handshakeHash' | 'remotePublicKey'>): { did: DidKey; chain: unknown[] } {
   if (!(bytes instanceof Uint8Array) || !conn.handshakeHash || !conn.remotePublicKey) throw GrowrError.BAD_ARGUMENT('no rpc hello')
   let hello: Hello
   try {
-    hello = c.decode(helloEncoding, bytes)
+    hello = decodeHello(bytes)
   } catch (err) {
     if (err instanceof GrowrError) throw err
     throw GrowrError.BAD_ARGUMENT('rpc hello does not decode')
   }
   if (!isDidKey(hello.did)) throw GrowrError.BAD_ARGUMENT('rpc hello names no did:key')
-  if (!verify(helloMessage(conn.handshakeHash, conn.remotePublicKey), hello.signature, didToPublicKey(hello.did))) {
-    throw GrowrError.BAD_ARGUMENT('rpc hello signature does not hold for this connection')
+  if (hello.chain.byteLength > MAX_HELLO_CHAIN_BYTES) {
+    throw GrowrError.BAD_ARGUMENT(`rpc hello carries a certificate chain of ${hello.chain.byteLength} bytes; at most ${MAX_HELLO_CHAIN_BYTES} are accepted`)
   }
-  return hello.did
+  if (!verify(helloMessage(conn.handshakeHash, conn.remotePublicKey, hello.chain), hello.signature, didToPublicKey(hello.did))) {
+    throw GrowrError.BAD_ARGUMENT('rpc hello signature does not hold for this connection and this certificate chain')
+  }
+  if (hello.chain.byteLength === 0) return { did: hello.did, chain: [] }
+  let chain: unknown
+  try {
+    chain = JSON.parse(b4a.toString(hello.chain, 'utf-8'))
+  } catch {
+    throw GrowrError.BAD_ARGUMENT('rpc hello carries a certificate chain that is not JSON')
+  }
+  if (!Array.isArray(chain)) throw GrowrError.BAD_ARGUMENT('rpc hello carries a certificate chain that is not a list')
+  return { did: hello.did, chain }
 }
 
-interface Channel { rpc: ProtomuxRPC; conn: SecretStream; did: DidKey | null }
+interface Channel { rpc: ProtomuxRPC; conn: SecretStream; did: DidKey | null; chain: unknown[] }
+interface Pairing { pair (opts: { protocol: string }, notify: () => void): void; unpair (opts: { protocol: string }): void }
 
 /**
  * Authenticated request/response with the peers of a Hyperswarm, addressed by DID.
  * Events: 'peer' (did) when a DID gets its first authenticated channel, 'peer-close' (did)
- * when its last one closes, 'hello-refused' (GrowrError) when a peer's hello does not hold.
+ * when its last one closes, 'hello-refused' (GrowrError) when a peer's hello does not hold,
+ * 'chain-not-sent' (GrowrError) when our own chain could not go into a hello (it is then sent
+ * without one: talking uncertified beats not talking).
  * The swarm belongs to the caller: close() ends the channels and this object's topic
  * sessions, never the swarm or its connections.
  */
@@ -145,20 +238,28 @@ export class PeerRpc extends ReadyResource {
   private readonly byDid = new Map<DidKey, Channel[]>()
   private readonly channels = new Set<Channel>()
   private readonly attached = new WeakSet<object>()
+  /** per connection: the start of its current minute and how many reopenings the peer made in it */
+  private readonly reopened = new WeakMap<object, { window: number; count: number }>()
+  private readonly paired = new Set<SecretStream>()
   private readonly aborts = new Set<(err: GrowrError) => void>()
+  private readonly chain: () => unknown[]
   private announced: PeerDiscovery | null = null
 
   /**
    * @param opts.identity this node's DID and its 64-byte Ed25519 secret key (signs hellos)
    * @param opts.swarm the Hyperswarm whose connections get attached (by the caller)
+   * @param opts.chain this node's certificate chain (root first) for its hellos; called for each
+   *   new connection, so a chain set while the node runs goes into the next hellos (channels
+   *   already open keep the hello they opened with). Default: no chain.
    * @throws BAD_ARGUMENT when the identity is not a did:key
    */
-  constructor (opts: { identity: { did: DidKey; secretKey: Uint8Array }; swarm: Hyperswarm }) {
+  constructor (opts: { identity: { did: DidKey; secretKey: Uint8Array }; swarm: Hyperswarm; chain?: () => unknown[] }) {
     super()
     if (!isDidKey(opts.identity.did)) throw GrowrError.BAD_ARGUMENT('PeerRpc needs a did:key identity')
     this.did = opts.identity.did
     this.secretKey = opts.identity.secretKey
     this.swarm = opts.swarm
+    this.chain = opts.chain ?? (() => [])
   }
 
   protected async _open (): Promise<void> {}
@@ -167,6 +268,8 @@ export class PeerRpc extends ReadyResource {
     const closing = GrowrError.NOT_FOUND('peer rpc is closing')
     for (const abort of [...this.aborts]) abort(closing)
     for (const ch of [...this.channels]) ch.rpc.destroy()
+    for (const conn of this.paired) muxOf(conn)?.unpair({ protocol: RPC_PROTOCOL })
+    this.paired.clear()
     if (this.announced) await this.announced.destroy().catch(safetyCatch)
     this.announced = null
   }
@@ -181,8 +284,26 @@ export class PeerRpc extends ReadyResource {
   attach (conn: SecretStream): void {
     if (this.closing || this.attached.has(conn)) return
     this.attached.add(conn)
-    if (conn.handshakeHash) this.openChannel(conn)
-    else conn.opened.then((ok) => { if (ok && !this.closing) this.openChannel(conn) }).catch(safetyCatch)
+    if (conn.handshakeHash) this.firstChannel(conn)
+    else conn.opened.then((ok) => { if (ok && !this.closing) this.firstChannel(conn) }).catch(safetyCatch)
+  }
+
+  /**
+   * Says hello again on every open channel, with the chain `opts.chain` gives now: call it when
+   * this node's certificate chain changes, so peers already connected see the new one. Requests
+   * in flight on those channels fail with NOT_FOUND (the channel closed); callers retry.
+   * @returns how many channels were reopened
+   */
+  rehello (): number {
+    if (this.closing) return 0
+    let n = 0
+    for (const ch of [...this.channels]) {
+      if (ch.rpc.closed) continue
+      ch.rpc.destroy()
+      this.openChannel(ch.conn)
+      n++
+    }
+    return n
   }
 
   /**
@@ -278,6 +399,16 @@ export class PeerRpc extends ReadyResource {
     return [...this.byDid.keys()].filter((did) => this.channelOf(did) !== null)
   }
 
+  /**
+   * The certificate chain `did` presented in the signed hello of its newest open channel.
+   * Unverified: it is what that DID claims; verify it with core/governance/chain.ts verifyChain
+   * and check that it ends at `did`.
+   * @returns the chain (root first; [] when it sent none), or null when `did` is not connected
+   */
+  peerChain (did: DidKey): unknown[] | null {
+    return this.channelOf(did)?.chain ?? null
+  }
+
   private channelOf (did: DidKey): Channel | null {
     const list = this.byDid.get(did)
     if (!list) return null
@@ -285,19 +416,45 @@ export class PeerRpc extends ReadyResource {
     return null
   }
 
+  private firstChannel (conn: SecretStream): void {
+    const mux = muxOf(conn)
+    if (mux) {
+      // the peer opening the channel again is its re-hello: answer with ours, within a budget
+      mux.pair({ protocol: RPC_PROTOCOL }, () => {
+        if (this.closing) return
+        const now = Date.now()
+        let r = this.reopened.get(conn)
+        if (!r || now - r.window >= 60_000) this.reopened.set(conn, r = { window: now, count: 0 })
+        if (++r.count > REHELLO_PER_MINUTE) return
+        this.openChannel(conn)
+      })
+      this.paired.add(conn)
+      ;(conn as unknown as { once?: (e: string, f: () => void) => void }).once?.('close', () => this.paired.delete(conn))
+    }
+    this.openChannel(conn)
+  }
+
   private openChannel (conn: SecretStream): void {
+    let hello: Uint8Array
+    try {
+      hello = makeHello(this.did, this.secretKey, conn, this.chain())
+    } catch (err) {
+      this.emit('chain-not-sent', err instanceof GrowrError ? err : GrowrError.BAD_ARGUMENT(`the certificate chain could not be read: ${(err as Error)?.message ?? String(err)}`))
+      try {
+        hello = makeHello(this.did, this.secretKey, conn)
+      } catch (again) {
+        safetyCatch(again) // the stream died under us: nothing to talk over
+        return
+      }
+    }
     let rpc: ProtomuxRPC
     try {
-      rpc = new ProtomuxRPC(conn, {
-        protocol: RPC_PROTOCOL,
-        valueEncoding: null,
-        handshake: makeHello(this.did, this.secretKey, conn)
-      })
+      rpc = new ProtomuxRPC(conn, { protocol: RPC_PROTOCOL, valueEncoding: null, handshake: hello })
     } catch (err) {
       safetyCatch(err) // a dying stream or a second channel: nothing to talk over
       return
     }
-    const ch: Channel = { rpc, conn, did: null }
+    const ch: Channel = { rpc, conn, did: null, chain: [] }
     this.channels.add(ch)
     for (const method of this.handlers.keys()) this.register(ch, method)
     // protomux calls onopen synchronously and destroys the whole stream if it throws
@@ -315,8 +472,10 @@ export class PeerRpc extends ReadyResource {
   private onHello (ch: Channel, hello: unknown): void {
     let did: DidKey
     try {
-      did = openHello(hello, ch.conn)
+      const opened = openHello(hello, ch.conn)
+      did = opened.did
       if (did === this.did) throw GrowrError.BAD_ARGUMENT('rpc hello claims our own DID')
+      ch.chain = opened.chain
     } catch (err) {
       ch.rpc.destroy()
       if (err instanceof GrowrError) this.emit('hello-refused', err)
@@ -430,4 +589,13 @@ function fromRpcError (err: unknown, did: DidKey, method: string, timeoutMs: num
   if (code === 'UNKNOWN_METHOD') return GrowrError.NOT_FOUND(`${did} does not answer ${method}`)
   if (code === 'CHANNEL_CLOSED' || code === 'CHANNEL_DESTROYED') return GrowrError.NOT_FOUND(`connection to ${did} closed before it answered ${method}`)
   return GrowrError.OP_REJECTED(`${method} to ${did} failed: ${(err as Error)?.message ?? String(err)}`)
+}
+
+function muxOf (conn: SecretStream): Pairing | null {
+  try {
+    return Protomux.from(conn as never) as unknown as Pairing
+  } catch (err) {
+    safetyCatch(err)
+    return null
+  }
 }

@@ -10,10 +10,12 @@
  *    project's domain. The verifier checks the MAC against the presenting DID, book and project,
  *    and consumes the challenge (remembered only until it expires, so a replay is refused). Then
  *    the holder's proof and each credential (signature, validity, subject, issuer trusted by the
- *    book for its type), refuses a presentation that carries one record twice, and only for the
- *    credentials that passed all that asks the network for revocation status, within one budget,
- *    from the issuer's current list (see status-registry.ts). It evaluates the project's rules
- *    over the facts the accepted credentials disclose.
+ *    book for its type: listed by name, or certified through a governance DID the book names for
+ *    that type, its certificate chain verified now, revocation included, see
+ *    core/governance/issuer-trust.ts), refuses a presentation that carries one record twice, and
+ *    only for the credentials that passed all that asks the network for revocation status,
+ *    within one budget, from the issuer's current list (see status-registry.ts). It evaluates the
+ *    project's rules over the facts the accepted credentials disclose.
  * 3. It signs an EligibilityAttestation: the decision, the criteria that failed, the hash of the
  *    presentation and of the rules judged against. The claims themselves go nowhere: the loan
  *    application carries the attestation only. The result says what revocation freshness was
@@ -25,6 +27,7 @@ import sodium from 'sodium-universal'
 import { GrowrError } from '../errors.ts'
 import type { DidKey } from '../identity/did-key.ts'
 import type { Book } from '../../books/book.ts'
+import type { IssuerRules } from '../../books/view.ts'
 import { duplicateRecords, factsFrom } from '../credentials/catalogue.ts'
 import { jcs } from '../credentials/eddsa-jcs-2022.ts'
 import { checkStatusAgainst, type BitstringStatusListEntry } from '../credentials/bitstring-status-list.ts'
@@ -34,6 +37,9 @@ import { criteriaHash, issueAttestation } from '../credentials/attestation.ts'
 import { evaluateEligibility, type ConditionOutcome } from './eligibility.ts'
 import type { CurrentList, StatusFreshness } from './status-registry.ts'
 import type { PeerRpc } from '../network/peer-rpc.ts'
+import type { StatusCheck } from '../credentials/vc.ts'
+import type { Network } from '../governance/network.ts'
+import { admitByGovernance, type ChainSource } from '../governance/issuer-trust.ts'
 
 /** What the verifier required and established about revocation status for one presentation. */
 export interface StatusReport {
@@ -43,6 +49,25 @@ export interface StatusReport {
   maxAgeMs: number
   /** per status list read: its length as confirmed by its issuer, when, and how */
   lists: StatusFreshness[]
+}
+
+/**
+ * Which of the book's rules admitted a credential's issuer: listed by name for the type, or
+ * certified through a governance DID the book names for the type (`path`: the chain's DIDs, root
+ * first, founder to issuer, as verified at `checkedAt`).
+ */
+export type IssuerAdmission =
+  | { credential: string; type: string; issuer: string; rule: 'listed' }
+  | { credential: string; type: string; issuer: string; rule: 'governance'; governance: string; path: string[]; checkedAt: number }
+
+/** How the verifier checks issuers' certificate chains for books' governance rules. */
+export interface GovernanceChecks {
+  /** the network in use (its founders root every chain) */
+  network: () => Promise<Network>
+  /** where an issuer's chain is found, in order (core/governance/issuer-trust.ts nodeChainSources) */
+  sources: ChainSource[]
+  /** how certificates' revocation is read (a StatusResolver's check) */
+  checkStatus: StatusCheck
 }
 
 /** What the verifier answers: the decision, why, and the signed attestation (null when the presentation itself failed). */
@@ -56,6 +81,8 @@ export interface EligibilityResult {
   verifier: DidKey
   /** revocation freshness required and established; null when no status was checked */
   status: StatusReport | null
+  /** for each accepted credential, the rule that admitted its issuer */
+  issuers: IssuerAdmission[]
 }
 
 /** Looks up an issuer's current status list (a StatusResolver's `current`). */
@@ -70,6 +97,8 @@ export function presentationDomain (bookKeyHex: string, projectId: string): stri
 export const CHALLENGE_TTL_MS = 10 * 60 * 1000
 /** Most distinct status lists one presentation may make the verifier fetch. */
 export const MAX_STATUS_LISTS = 8
+/** Most distinct issuers whose certificate chains one presentation may make the verifier check. */
+export const MAX_GOVERNANCE_ISSUERS = 8
 const CHALLENGE_DOMAIN = b4a.from('growr/vp-challenge/v1\0')
 const CHALLENGE_FORMAT = /^([0-9]{1,16})\.([0-9a-f]{32})\.([0-9a-f]{64})$/
 
@@ -78,6 +107,7 @@ export class VerificationService {
   private readonly findBook: (keyHex: string) => Book | null
   private readonly status: StatusLookup | null
   private readonly statusTimeoutMs: number
+  private readonly governance: GovernanceChecks | null
   private readonly now: () => number
   // the MAC key of this process's challenges: a restart invalidates outstanding ones
   private readonly secret = b4a.alloc(32)
@@ -90,13 +120,16 @@ export class VerificationService {
    * @param opts.status how an issuer's current status list is looked up (a StatusResolver's
    *   `current`); without it a credential with a status entry is not accepted (STATUS_UNAVAILABLE)
    * @param opts.statusTimeoutMs the budget of all status lookups of one presentation together, ms (default 10 000)
+   * @param opts.governance how issuers' certificate chains are found and checked, for books that
+   *   trust "issuers of type T certified through governance G"; without it such issuers are refused
    * @param opts.now clock, ms since the epoch
    */
-  constructor (opts: { identity: { did: DidKey; secretKey: Uint8Array }; findBook: (keyHex: string) => Book | null; status?: StatusLookup; statusTimeoutMs?: number; now?: () => number }) {
+  constructor (opts: { identity: { did: DidKey; secretKey: Uint8Array }; findBook: (keyHex: string) => Book | null; status?: StatusLookup; statusTimeoutMs?: number; governance?: GovernanceChecks; now?: () => number }) {
     this.identity = opts.identity
     this.findBook = opts.findBook
     this.status = opts.status ?? null
     this.statusTimeoutMs = opts.statusTimeoutMs ?? 10_000
+    this.governance = opts.governance ?? null
     this.now = opts.now ?? Date.now
     sodium.randombytes_buf(this.secret)
   }
@@ -141,7 +174,7 @@ export class VerificationService {
     const proof = (presentation as { proof?: { challenge?: unknown; domain?: unknown } } | null)?.proof
     const refuse = (problem: Problem, more: Problem[] = []): EligibilityResult => {
       const problems = [problem, ...more]
-      return { eligible: false, reasons: problems.map((p) => p.message), conditions: [], problems, attestation: null, verifier: this.identity.did, status: null }
+      return { eligible: false, reasons: problems.map((p) => p.message), conditions: [], problems, attestation: null, verifier: this.identity.did, status: null, issuers: [] }
     }
 
     if (proof?.domain !== domain) return refuse({ code: 'DOMAIN_MISMATCH', message: 'this presentation was made for another project, not this one' })
@@ -149,11 +182,14 @@ export class VerificationService {
     const bad = this.consume(challenge, holder, bookKeyHex, projectId)
     if (bad) return refuse({ code: 'CHALLENGE_MISMATCH', message: bad })
 
+    const trust = await book.view.issuerRules()
+    // an issuer a governance rule may admit passes this synchronous check for now; its chain is
+    // checked below, only once its credential passed everything else
     const result = await verifyPresentation(presentation, {
       challenge,
       domain,
       now: this.now(),
-      trustedIssuers: await book.view.issuerTrust()
+      trustedIssuers: (type, issuer) => trust.listed(type, issuer) || (trust.governance[type]?.length ?? 0) > 0
       // no checkStatus here: status is fetched below, and only for credentials that passed the rest
     })
     if (result.holder !== holder) return refuse({ code: 'HOLDER_MISMATCH', message: 'the presentation is signed for another holder than the one presenting it' })
@@ -171,9 +207,11 @@ export class VerificationService {
       return refuse(first, rest)
     }
 
-    const checked = vcs.map((vc, i) => ({ vc, problems: [...(result.credentials[i]?.problems ?? [])] }))
+    const checked = vcs.map((vc, i) => ({ vc, problems: [...(result.credentials[i]?.problems ?? [])], type: result.credentials[i]?.type ?? 'VerifiableCredential', issuer: result.credentials[i]?.issuer ?? '', admission: null as IssuerAdmission | null }))
+    await this.admitIssuers(checked.filter((c) => c.problems.length === 0), trust)
     const status = await this.checkStatus(checked.filter((c) => c.problems.length === 0 && c.vc.credentialStatus !== undefined))
     const accepted = checked.filter((c) => c.problems.length === 0).map((c) => c.vc)
+    const issuers = checked.filter((c) => c.problems.length === 0 && c.admission !== null).map((c) => c.admission as IssuerAdmission)
     const refused = checked.flatMap((c) => c.problems)
     const rules = project.terms.eligibility
     const outcome = await evaluateEligibility(rules, factsFrom(accepted), { currency: project.terms.currency })
@@ -196,8 +234,55 @@ export class VerificationService {
       problems: refused,
       attestation,
       verifier: this.identity.did,
-      status
+      status,
+      issuers
     }
+  }
+
+  /**
+   * Says which rule admits each credential's issuer. One listed for the credential's type is
+   * admitted as such; any other (the book has governance rules for the type, or the credential
+   * would not have come this far) only when its certificate chain verifies now and passes through
+   * one of those governance DIDs. Chains are checked once per distinct issuer and type, at most
+   * MAX_GOVERNANCE_ISSUERS issuers per presentation, all at once, within the status budget
+   * (statusTimeoutMs: a chain of four links must not hold the applicant four times over).
+   * Pushes UNTRUSTED_ISSUER, with the reason, onto a credential refused.
+   */
+  private async admitIssuers (items: Array<{ vc: VerifiableCredential; problems: Problem[]; type: string; issuer: string; admission: IssuerAdmission | null }>, rules: IssuerRules): Promise<void> {
+    const pending = new Map<string, typeof items>()
+    const issuersAsked = new Set<string>()
+    for (const item of items) {
+      const credential = String(item.vc.id ?? '')
+      if (rules.listed(item.type, item.issuer)) {
+        item.admission = { credential, type: item.type, issuer: item.issuer, rule: 'listed' }
+        continue
+      }
+      const key = JSON.stringify([item.type, item.issuer])
+      const group = pending.get(key)
+      if (group) group.push(item)
+      else if (!issuersAsked.has(item.issuer) && issuersAsked.size >= MAX_GOVERNANCE_ISSUERS) {
+        item.problems.push({ code: 'UNTRUSTED_ISSUER', message: `issuer ${item.issuer} was not checked: a presentation may rely on the certification of at most ${MAX_GOVERNANCE_ISSUERS} issuers` })
+      } else {
+        issuersAsked.add(item.issuer)
+        pending.set(key, [item])
+      }
+    }
+    if (pending.size === 0) return
+    const governance = this.governance
+    const network = governance ? await governance.network().catch((err: Error) => err) : null
+    await Promise.all([...pending.values()].map(async (group) => {
+      const { type, issuer } = group[0]
+      const governances = rules.governance[type] ?? []
+      const refuse = (why: string) => { for (const item of group) item.problems.push({ code: 'UNTRUSTED_ISSUER', message: why }) }
+      if (governances.length === 0) return refuse(`issuer ${issuer} is not trusted for ${type} by this book`)
+      if (!governance || network === null) return refuse(`issuer ${issuer} is not listed for ${type}, and this verifier cannot check certificate chains for the book's governance rule`)
+      if (network instanceof Error) return refuse(`issuer ${issuer} is not listed for ${type}, and the network this verifier is in cannot be read: ${network.message}`)
+      const checkedAt = this.now()
+      const r = await withinBudget(admitByGovernance(issuer, governances, { network, sources: governance.sources, now: checkedAt, checkStatus: governance.checkStatus }), this.statusTimeoutMs,
+        `the certification of issuer ${issuer} could not be checked within ${this.statusTimeoutMs} ms (its certifiers' revocation lists did not answer)`)
+      if (!r.ok) return refuse(`${type} issuer not trusted by this book: ${r.reason}`)
+      for (const item of group) item.admission = { credential: String(item.vc.id ?? ''), type, issuer, rule: 'governance', governance: r.governance, path: r.path, checkedAt }
+    }))
   }
 
   /**
@@ -276,6 +361,17 @@ export class VerificationService {
     const project = /^[0-9a-f]{32}$/.test(projectId) ? await book.view.get('projects', projectId) : null
     if (!project) throw GrowrError.NOT_FOUND(`no project ${projectId.slice(0, 40)} in that book`)
     return { book, project }
+  }
+}
+
+/** `work`'s outcome, or a refusal saying `why` once `ms` have passed; the work itself runs on (it never throws). */
+async function withinBudget<T> (work: Promise<T>, ms: number, why: string): Promise<T | { ok: false; reason: string }> {
+  let timer: ReturnType<typeof setTimeout> | null = null
+  const late = new Promise<{ ok: false; reason: string }>((resolve) => { timer = setTimeout(() => resolve({ ok: false, reason: why }), ms) })
+  try {
+    return await Promise.race([work, late])
+  } finally {
+    if (timer) clearTimeout(timer)
   }
 }
 

@@ -113,7 +113,8 @@ const FIELDS: Record<OpType, Record<string, fc.Arbitrary<unknown>>> = {
   'project/rail-rootstock': { projectId: idArb, chainId: fc.constantFrom(30, 31, 33), token: fc.option(hex(40).map((h) => '0x' + h), { nil: null }), unitExponent: fc.integer({ min: 0, max: 36 }), confirmations: fc.integer({ min: 1, max: 12 }) },
   'payment/reorg': { paymentId: idArb, ancestors: fc.array(hex(160), { maxLength: 2 }), branch: fc.array(hex(160), { minLength: 1, maxLength: 3 }) },
   'trust/issuer': { credentialType: fc.constantFrom(...CREDENTIAL_TYPES), issuer: didArb, trusted: fc.boolean() },
-  'trust/verifier': { verifier: didArb, trusted: fc.boolean() }
+  'trust/verifier': { verifier: didArb, trusted: fc.boolean() },
+  'trust/governance': { credentialType: fc.constantFrom(...CREDENTIAL_TYPES), governance: didArb, trusted: fc.boolean() }
 }
 
 /** A signed-to-be op and which of `pool` signs it. */

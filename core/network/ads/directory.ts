@@ -18,7 +18,7 @@ import { checkAd, DEFAULT_MAX_SKEW_MS, type AdProject, type Advertisement, type 
 import type { DidKey } from '../../identity/did-key.ts'
 
 /** What a certification check says about an ad's chain. */
-export interface Certification { certified: boolean; by?: string; reason?: string; roles?: string[] }
+export interface Certification { certified: boolean; by?: string; reason?: string; roles?: string[]; /** the organization's name as its certificate states it */ name?: string }
 /** Checks an ad's certificate chain (core/governance verifyChain); must not throw, but a throw counts as uncertified. */
 export type Certify = (ad: Advertisement) => Promise<Certification>
 
@@ -47,6 +47,8 @@ export interface DirectoryEntry {
   certifiedBy: string | null
   certificationNote: string | null
   roles: string[]
+  /** the name shown: the certificate's for a certified ad (an ad's own name is only a claim), else the ad's */
+  organization: string
   /** our clock when it arrived, ms */
   receivedAt: number
 }
@@ -183,6 +185,7 @@ export class AdDirectory {
       certifiedBy: cert.certified === true && typeof cert.by === 'string' ? cert.by : null,
       certificationNote: typeof cert.reason === 'string' ? cert.reason.slice(0, 500) : null,
       roles: cert.certified === true && Array.isArray(cert.roles) ? cert.roles.filter((r) => typeof r === 'string') : [],
+      organization: cert.certified === true && typeof cert.name === 'string' && cert.name.length > 0 ? cert.name.slice(0, 200) : ad.organization,
       receivedAt: now
     }
     const updated = this.entries.has(ad.did)
@@ -263,10 +266,10 @@ export class AdDirectory {
       .filter((e) => q.service === undefined || e.ad.services.some((s) => s.type === q.service &&
         (q.credentialType === undefined || (s.type === 'issuing' && s.credentialTypes.includes(q.credentialType)))))
       .filter((e) => q.role === undefined || e.roles.includes(q.role))
-      .sort((a, b) => Number(b.certified) - Number(a.certified) || a.ad.organization.localeCompare(b.ad.organization))
+      .sort((a, b) => Number(b.certified) - Number(a.certified) || a.organization.localeCompare(b.organization))
       .map((e) => ({
         did: e.ad.did,
-        organization: e.ad.organization,
+        organization: e.organization,
         services: e.ad.services,
         protocols: e.ad.protocols,
         release: e.ad.release,
@@ -298,7 +301,7 @@ export class AdDirectory {
           const held = byKey.get(key)
           const rank = e.certified ? 1 : 0
           if (held && (held.rank > rank || (held.rank === rank && held.at <= e.receivedAt))) continue
-          byKey.set(key, { rank, at: e.receivedAt, listing: { ...p, book: b.topic, bookName: b.name, originator: e.ad.did, organization: e.ad.organization, certified: e.certified, certifiedBy: e.certifiedBy } })
+          byKey.set(key, { rank, at: e.receivedAt, listing: { ...p, book: b.topic, bookName: b.name, originator: e.ad.did, organization: e.organization, certified: e.certified, certifiedBy: e.certifiedBy } })
         }
       }
     }

@@ -1,6 +1,6 @@
 /**
- * Gossip of advertisements: one protomux channel ("growr/ads/v1") on every swarm connection,
- * sharing the connection's Protomux with replication and peer-rpc.
+ * Gossip of advertisements: one protomux channel ("growr/ads/v1", id: the network's topic) on
+ * every swarm connection, sharing the connection's Protomux with replication and peer-rpc.
  *
  * Wire: one message type, `c.buffer` holding one encoded ad (advertisement.ts). No handshake:
  * an ad proves itself by its signature, whoever relays it.
@@ -16,6 +16,7 @@ import c from 'compact-encoding'
 import safetyCatch from 'safety-catch'
 import type { AdDirectory, AddResult } from './directory.ts'
 import type { SecretStream } from '../peer-rpc.ts'
+import { answerOpens } from '../late-channel.ts'
 
 /** Protomux protocol name of the channel. */
 export const ADS_PROTOCOL = 'growr/ads/v1'
@@ -25,7 +26,7 @@ export const DEFAULT_MAX_PER_MINUTE = 500
 // the part of protomux's API used here (types/protomux.d.ts declares only `from`)
 interface MuxMessage { send (value: Uint8Array): boolean }
 interface MuxChannel { addMessage (opts: { encoding: unknown; onmessage: (value: Uint8Array | null) => void }): MuxMessage; open (handshake?: unknown): void; close (): void }
-interface Mux { createChannel (opts: { protocol: string; onopen?: () => void; onclose?: () => void }): MuxChannel | null }
+interface Mux { createChannel (opts: { protocol: string; id?: Uint8Array | null; onopen?: () => void; onclose?: () => void }): MuxChannel | null }
 
 interface Channel {
   send (bytes: Uint8Array): void
@@ -39,6 +40,11 @@ export interface GossipStats { received: number; stored: number; stale: number; 
 
 export interface GossipOptions {
   directory: AdDirectory
+  /**
+   * the network's topic, the channel's protomux id: nodes on two networks never pair their
+   * channels, and a node that moves to another network opens a new channel beside the closing one
+   */
+  network?: Uint8Array
   /** ads accepted from one peer per minute (default 500) */
   maxPerMinute?: number
   /** clock for the rate windows, ms (default Date.now) */
@@ -57,11 +63,14 @@ export class AdGossip extends ReadyResource {
   private readonly now: () => number
   private readonly channels = new Set<Channel>()
   private readonly attached = new WeakSet<object>()
+  private readonly unpairs = new Set<() => void>()
+  private readonly id: Uint8Array | null
 
   /** @param opts see GossipOptions */
   constructor (opts: GossipOptions) {
     super()
     this.directory = opts.directory
+    this.id = opts.network ?? null
     this.maxPerMinute = opts.maxPerMinute ?? DEFAULT_MAX_PER_MINUTE
     this.now = opts.now ?? Date.now
   }
@@ -69,6 +78,8 @@ export class AdGossip extends ReadyResource {
   protected async _open (): Promise<void> {}
 
   protected async _close (): Promise<void> {
+    for (const unpair of [...this.unpairs]) unpair()
+    this.unpairs.clear()
     for (const ch of [...this.channels]) ch.close()
     this.channels.clear()
   }
@@ -83,6 +94,10 @@ export class AdGossip extends ReadyResource {
   attach (conn: SecretStream): void {
     if (this.closing || this.attached.has(conn)) return
     this.attached.add(conn)
+    // a peer whose ads start later (or move to our network later) opens the channel then
+    const unpair = answerOpens(conn, { protocol: ADS_PROTOCOL, id: this.id }, (c) => this.openChannel(c as SecretStream), this.now)
+    this.unpairs.add(unpair)
+    ;(conn as unknown as { once?: (e: string, f: () => void) => void }).once?.('close', () => this.unpairs.delete(unpair))
     try {
       this.openChannel(conn)
     } catch (err) {
@@ -106,6 +121,7 @@ export class AdGossip extends ReadyResource {
     const state: Channel = { send: () => {}, close: () => {}, window: 0, count: 0 }
     const channel = mux.createChannel({
       protocol: ADS_PROTOCOL,
+      id: this.id,
       // protomux destroys the whole stream when onopen throws: nothing here may
       onopen: () => {
         this.channels.add(state)

@@ -31,6 +31,7 @@ export interface AdServiceOptions {
   network?: string
   /** the network's topic, 32 bytes, overriding `network` (e.g. governance's networkTopic(def)) */
   topic?: Uint8Array
+  /** the name this node advertises (default: the name its own certificate gives it, else none) */
   organization?: string
   /** this node's certificate chain (opaque VCs), or where to read it at each publish (it may be set while the node runs) */
   chain?: Array<Record<string, unknown>> | (() => Promise<Array<Record<string, unknown>>>)
@@ -50,7 +51,12 @@ export interface AdServiceOptions {
   maxPerMinute?: number
   minUpdateMs?: number
   maxSkewMs?: number
+  /** where to announce a project that newly appears in our ad: topic 'projects', { book, projectId, name, originator } */
+  pubsub?: { publish (topic: string, data: unknown): Promise<unknown> }
 }
+
+/** The pubsub topic on which originators announce projects that newly open. */
+export const PROJECTS_TOPIC = 'projects'
 
 export class AdsService extends ReadyResource {
   readonly node: GrowrNode
@@ -65,6 +71,8 @@ export class AdsService extends ReadyResource {
   private changeTimer: ReturnType<typeof setTimeout> | null = null
   private lastContent = ''
   private lastIssuedAt = 0
+  /** `${book} ${projectId}` of the projects in our last ad; null before the first (which announces nothing) */
+  private lastProjects: Set<string> | null = null
   private publishing: Promise<void> = Promise.resolve()
   private readonly watched = new WeakSet<Book>()
   private readonly onconnection = (conn: unknown) => this.gossip.attach(conn as never)
@@ -94,7 +102,7 @@ export class AdsService extends ReadyResource {
       minUpdateMs: opts.minUpdateMs,
       maxSkewMs: opts.maxSkewMs
     })
-    this.gossip = new AdGossip({ directory: this.directory, maxPerMinute: opts.maxPerMinute, now: this.now })
+    this.gossip = new AdGossip({ directory: this.directory, network: this.topic, maxPerMinute: opts.maxPerMinute, now: this.now })
   }
 
   protected async _open (): Promise<void> {
@@ -160,6 +168,26 @@ export class AdsService extends ReadyResource {
     if (!res.ok) throw GrowrError.INTERNAL(`our own ad was not stored: ${res.reason}`)
     this.lastContent = key
     this.lastIssuedAt = issuedAt
+    this.announceNewProjects(content.books)
+  }
+
+  /**
+   * Publishes on PROJECTS_TOPIC each project of `books` not in our previous ad. The first ad of a
+   * run announces nothing: a restart is not news, and the ad itself carries every open project.
+   */
+  private announceNewProjects (books: AdBook[]): void {
+    const now = new Set<string>()
+    for (const b of books) for (const p of b.projects) now.add(`${b.topic} ${p.projectId}`)
+    const before = this.lastProjects
+    this.lastProjects = now
+    const pubsub = this.opts.pubsub
+    if (!before || !pubsub) return
+    for (const b of books) {
+      for (const p of b.projects) {
+        if (before.has(`${b.topic} ${p.projectId}`)) continue
+        pubsub.publish(PROJECTS_TOPIC, { book: b.topic, projectId: p.projectId, name: p.name, originator: this.node.did }).catch(safetyCatch)
+      }
+    }
   }
 
   private async content (): Promise<Omit<AdBody, 'issuedAt' | 'expiresAt'>> {
@@ -167,12 +195,13 @@ export class AdsService extends ReadyResource {
     const offers: Offer[] = books.length > 0 ? [{ type: 'originating' }] : []
     const extra = this.opts.offers ? await this.opts.offers() : []
     for (const o of extra) if (o.type !== 'originating' && !offers.some((x) => x.type === o.type)) offers.push(o)
+    const chain = typeof this.opts.chain === 'function' ? await this.opts.chain() : this.opts.chain ?? []
     return {
       v: 1,
       network: b4a.toString(this.topic, 'hex'),
       did: this.node.did as AdBody['did'],
-      organization: (this.opts.organization ?? '').slice(0, 200),
-      chain: typeof this.opts.chain === 'function' ? await this.opts.chain() : this.opts.chain ?? [],
+      organization: (this.opts.organization ?? certifiedName(chain, this.node.did) ?? '').slice(0, 200),
+      chain,
       services: offers,
       protocols: [RPC_PROTOCOL, ADS_PROTOCOL],
       books,
@@ -222,4 +251,10 @@ export class AdsService extends ReadyResource {
       this.publish().catch(safetyCatch)
     }, this.opts.debounceMs ?? 1000)
   }
+}
+
+/** The name this node's own certificate (the chain's last) gives it, if the chain ends at `did`. */
+function certifiedName (chain: Array<Record<string, unknown>>, did: string): string | null {
+  const subject = (chain[chain.length - 1]?.credentialSubject ?? null) as { id?: unknown; name?: unknown } | null
+  return subject !== null && subject.id === did && typeof subject.name === 'string' ? subject.name : null
 }

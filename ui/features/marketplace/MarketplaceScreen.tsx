@@ -2,7 +2,8 @@
  * Marketplace: the network this node is in, the open projects its originators advertise (grouped
  * by originator, each with its certification mark), the credential issuers and verifiers on it,
  * and joining an advertised book in one click. Joining follows the book read-only; the book then
- * shows in the picker below with its projects, and applying still needs the originator's invite.
+ * shows in the picker below with its projects, and when it has an open public project one more
+ * click asks its originator to admit this node as a borrower or investor (else: an invite).
  *
  * The ads arrive by gossip on the network topic and the core pushes no event for them, so the
  * lists re-read on a timer (and on peer and book events); everything shown comes from other
@@ -152,7 +153,7 @@ function JoinButton ({ listing, mine, following, onJoined }: { listing: ProjectL
     const r = await send('market.join', { topic: listing.book })
     toast(r.originator !== null && !r.listerIsOriginator
       ? `Following ${listing.bookName} read-only. Careful: it was listed by ${r.listedBy}, but the book's originator is ${r.originator}`
-      : `Following ${listing.bookName} read-only; to apply, ask its originator for an invite`)
+      : `Following ${listing.bookName} read-only; join it as a borrower or investor below`)
     onJoined(r.topic)
     return r
   })
@@ -163,6 +164,36 @@ function JoinButton ({ listing, mine, following, onJoined }: { listing: ProjectL
       <Button small variant='primary' busy={join.running} testid='market-join' onClick={() => { join.run() }}>Join this book</Button>
       <Alert error={join.error} testid='market-join-error' />
     </span>
+  )
+}
+
+/**
+ * A reader of a book with an open public project asks its originator, in one click, to admit it
+ * as a borrower or an investor (market.join with a role); otherwise joining needs an invite.
+ */
+function AdmitButtons ({ topic, open }: { topic: string; open: boolean }) {
+  const toast = useToast()
+  const admit = useAction(async (role: 'borrower' | 'investor') => {
+    const r = await send('market.join', { topic, role, timeoutMs: 30_000 })
+    toast(`The originator admitted you as ${role === 'borrower' ? 'a borrower: you can apply on the Borrower screen' : 'an investor: you can fund on the Investor screen'}`)
+    return r
+  })
+  if (!open) {
+    return (
+      <Alert tone='info' testid='market-invite-note'>
+        You can read this book. Its projects are not open to everyone: to apply for a loan or fund a project you need an invite from its originator (accept it on the Network screen).
+      </Alert>
+    )
+  }
+  return (
+    <div className='stack' data-testid='market-admit'>
+      <p className='muted small'>You can read this book. Its open projects take anyone: ask its originator's node to admit you.</p>
+      <span className='row'>
+        <Button small variant='primary' busy={admit.running} testid='market-admit-borrower' onClick={() => { admit.run('borrower') }}>Join as a borrower</Button>
+        <Button small busy={admit.running} testid='market-admit-investor' onClick={() => { admit.run('investor') }}>Join as an investor</Button>
+      </span>
+      <Alert error={admit.error} testid='market-admit-error' />
+    </div>
   )
 }
 
@@ -192,11 +223,7 @@ function FollowedBook ({ info, listings }: { info: BookInfo; listings: ProjectLi
         <dt>Originator</dt><dd>{shown.data ? <Mono value={shown.data.originator} keep={12} testid='market-book-originator' /> : <span className='muted small'>waiting for the book to replicate</span>}</dd>
       </dl>
       {mismatch && <Alert tone='bad' testid='market-lister-warning'>{mismatch}</Alert>}
-      {reader && (
-        <Alert tone='info' testid='market-invite-note'>
-          You can read this book. To apply for a loan or fund a project you need an invite from its originator: ask them for a borrower or investor invite code and accept it on the Network screen.
-        </Alert>
-      )}
+      {reader && <AdmitButtons topic={info.topic} open={active.some((p) => p.terms.isPublic && !p.terms.isInviteOnly)} />}
       <Table<Project>
         testid='market-book-projects'
         rows={active}

@@ -1,5 +1,5 @@
 /**
- * Network: the peers this node is connected to, the books it follows (role, writable or
+ * Network: the peers this node is connected to and who certified them (PeersPanel.tsx), the books it follows (role, writable or
  * read-only, topic key to share), and the three ways to get a book: create one, follow one by its
  * topic key, or become a writer with an invite code.
  */
@@ -9,6 +9,7 @@ import { useAction } from '../../lib/hooks.ts'
 import { useNode, type BookInfo } from '../../app/node-context.tsx'
 import { Alert, Badge, Button, Card, CopyButton, Field, Input, Mono, Table } from '../../components/index.ts'
 import { useToast } from '../../components/Toast.tsx'
+import { PeersPanel } from './PeersPanel.tsx'
 
 export function NetworkScreen () {
   const node = useNode()
@@ -61,6 +62,7 @@ export function NetworkScreen () {
           ]}
         />
       </Card>
+      <PeersPanel />
       <div className='grid-2'>
         <Card title='Create a book' subtitle='You become its originator.'>
           <Field label='Name'>{(id) => <Input id={id} value={name} onChange={(e) => setName(e.target.value)} placeholder='Kootenay Lending Circle' testid='book-create-name' />}</Field>

@@ -3,16 +3,20 @@
  * it (eligible or not, the failed criteria in words, who verified), what approving it will do,
  * and approve or reject. Whether approval would be accepted is the core's answer
  * (`loan.applications`, the same transition apply runs): the screen only shows it.
+ * An applicant who consented can be checked for what she owes other lenders on the network
+ * (Exposure.tsx); the log of the checks others made of this node sits beside the queue.
  */
 import { useState } from 'react'
 import type { Project } from '../../../books/entities.ts'
 import type { Application } from '../../../app/contract.ts'
 import { formatMinor } from '../../../core/services/criteria.ts'
 import { send } from '../../lib/contract-client.ts'
-import { useAction } from '../../lib/hooks.ts'
+import { useAction, useQuery } from '../../lib/hooks.ts'
 import { when } from '../../lib/dates.ts'
 import { Alert, Badge, Button, Card, Input, Mono, Table } from '../../components/index.ts'
 import { useToast } from '../../components/Toast.tsx'
+import { ExposureCell, ExposureLogCard, ExposureResult, CHECK_DEADLINE_MS } from './Exposure.tsx'
+import { heldConsent } from './exposure.ts'
 
 /**
  * The verifier's decision as approval will judge it: eligible and from a verifier the book trusts
@@ -53,7 +57,13 @@ export function Verification ({ loan }: { loan: Application }) {
 
 export function ApplicationsCard ({ book, applications, projects }: { book: string; applications: Application[]; projects: Map<string, Project> }) {
   const rows = applications
+  // a consent is delivered before the application it goes with, so the application's book change re-reads it
+  const consents = useQuery(() => send('consent.list', {}), [], ['book.changed'])
+  const [target, setTarget] = useState<Application | null>(null)
+  const check = useAction(async (loan: Application) => ({ loanId: loan.loanId, check: await send('exposure.check', { subject: loan.borrower, deadlineMs: CHECK_DEADLINE_MS }) }))
+  const shown = target && check.result?.loanId === target.loanId && !check.error ? check.result.check : undefined
   return (
+    <>
     <Card title='Applications' subtitle='Approving fixes the repayment schedule, first instalment one month from today.' testid='applications'>
       <Table<Application>
         rows={rows}
@@ -66,10 +76,20 @@ export function ApplicationsCard ({ book, applications, projects }: { book: stri
           { header: 'Loan', cell: (l) => <>{formatMinor(l.amount, l.currency)} over {l.months} months<div className='small muted'>{l.purpose}</div></> },
           { header: 'Applied', cell: (l) => when(l.appliedAt) },
           { header: 'Verification', cell: (l) => <Verification loan={l} /> },
+          { header: 'Other lenders', cell: (l) => <ExposureCell held={heldConsent(consents.data?.received, l.borrower)} refused={!check.running && check.error?.code === 'NOT_FOUND' && target?.borrower === l.borrower} busy={check.running && target?.loanId === l.loanId} onCheck={() => { setTarget(l); check.run(l) }} /> },
           { header: '', cell: (l) => <Decide book={book} loan={l} /> }
         ]}
       />
+      <Alert error={consents.error} />
+      {target && (
+        <div className='stack' style={{ marginTop: 12 }} data-testid='exposure-panel' data-loan={target.loanId}>
+          <strong>Credit exposure: {projects.get(target.projectId)?.terms.name ?? target.projectId}, {formatMinor(target.amount, target.currency)}</strong>
+          {check.running ? <span className='muted small'>Asking the network's certified originators…</span> : <ExposureResult borrower={target.borrower} check={shown} error={check.error} />}
+        </div>
+      )}
     </Card>
+    <ExposureLogCard />
+    </>
   )
 }
 

@@ -1,0 +1,66 @@
+/**
+ * The answering node's log of credit-exposure queries: every query, answered or not, in the
+ * node's private local bee under `exposure/log/<at, 15 digits>/<random>`, so that the
+ * organization can show who asked about whom, why, under which consent, and what it answered.
+ */
+import type Hyperbee from 'hyperbee'
+import b4a from 'b4a'
+import sodium from 'sodium-universal'
+
+/** What the node did with a query. */
+export type QueryOutcome = 'answered' | 'no-consent' | 'refused'
+
+/** One logged query. */
+export interface QueryLogEntry {
+  /** this node's clock when it answered, ms */
+  at: number
+  /** the authenticated DID that asked */
+  asker: string
+  /** the borrower the consent is from; null when the request carried no readable consent */
+  subject: string | null
+  purpose: string | null
+  /** the consent's id; null when none could be read */
+  grant: string | null
+  /** answered: the exposure, sealed to the asker; no-consent: the constant answer; refused: no answer (an uncertified asker, a malformed or too frequent request) */
+  outcome: QueryOutcome
+  /** why, in plain words (null when answered) */
+  reason: string | null
+}
+
+const PREFIX = 'exposure/log/'
+
+/** Append-only log of the queries this node answered. */
+export class QueryLog {
+  private readonly local: Hyperbee
+
+  /** @param local the node's private local bee (utf-8 keys, JSON values) */
+  constructor (local: Hyperbee) {
+    this.local = local
+  }
+
+  /** Records one query; strings are cut to their limits (a hostile asker chooses them). */
+  async record (e: QueryLogEntry): Promise<void> {
+    const r = b4a.alloc(8)
+    sodium.randombytes_buf(r)
+    const cut = (s: string | null, n: number) => s === null ? null : s.slice(0, n)
+    const entry: QueryLogEntry = { at: e.at, asker: e.asker.slice(0, 200), subject: cut(e.subject, 200), purpose: cut(e.purpose, 200), grant: cut(e.grant, 200), outcome: e.outcome, reason: cut(e.reason, 500) }
+    await this.local.put(PREFIX + String(Math.max(0, Math.floor(e.at))).padStart(15, '0') + '/' + b4a.toString(r, 'hex'), entry)
+  }
+
+  /**
+   * The latest queries, newest first.
+   * @param opts.limit most entries returned (default 100, at most 10 000)
+   * @param opts.subject only queries about this borrower
+   */
+  async list (opts: { limit?: number; subject?: string } = {}): Promise<QueryLogEntry[]> {
+    const asked = Number(opts.limit ?? 100)
+    const limit = Math.max(1, Math.min(10_000, Number.isSafeInteger(asked) ? asked : 100))
+    const out: QueryLogEntry[] = []
+    for await (const { value } of this.local.createReadStream<QueryLogEntry>({ gte: PREFIX, lt: PREFIX + '\xff', reverse: true })) {
+      if (opts.subject !== undefined && value.subject !== opts.subject) continue
+      out.push(value)
+      if (out.length >= limit) break
+    }
+    return out
+  }
+}
