@@ -54,6 +54,8 @@ export interface SessionEvents {
   'wallet.changed': Record<string, never>
   /** the node's directory of the network's ads gained, replaced or dropped an ad: re-read market.* */
   'market.changed': Record<string, never>
+  /** a consent given, received or revoked, or a credit-exposure query answered (core/exposure/) */
+  'exposure.changed': Record<string, never>
   /** an identity now exists (created or restored) and the node runs */
   'identity': { did: string }
   /**
@@ -237,6 +239,12 @@ export class Session extends ReadyResource {
     follow()
     services.on('network', follow)
     this.unsubscribe.push(() => { services.off('network', follow); if (directory) directory.off('ad', onad).off('expired', onad) })
+    const exposure = services.exposure
+    if (exposure) {
+      const onexposure = () => this.debounce('exposure', () => this.emit('event', { event: 'exposure.changed', data: {} }))
+      exposure.on('changed', onexposure)
+      this.unsubscribe.push(() => exposure.off('changed', onexposure))
+    }
     if (services.bitcoin) this.watchBitcoin(services.bitcoin)
     if (services.rootstock) this.watchRootstock(services.rootstock)
   }

@@ -141,6 +141,7 @@ export interface GrantResult { consent: GivenConsent; delivered: boolean; delive
 
 type Opened = { consent: false; at: number; answer: SignedAnswer<AnswerBody> } | { consent: true; at: number; asOf: string; books: Array<{ book: string; name: string; exposure: CurrencyExposure[] }>; answer: SignedAnswer<AnswerBody> }
 
+/** Events: 'changed' when a consent is given, received, revoked or heard revoked, and when a query is logged. */
 export class ExposureService extends ReadyResource {
   readonly store: ConsentStore
   readonly log: QueryLog
@@ -193,7 +194,9 @@ export class ExposureService extends ReadyResource {
   async heard (notice: unknown): Promise<boolean> {
     const n = openRevocation(notice)
     if (!n.ok) return false
-    return await this.store.hear(n.subject, n.grant, n.at)
+    const fresh = await this.store.hear(n.subject, n.grant, n.at)
+    if (fresh) this.emit('changed')
+    return fresh
   }
 
   // ---- the borrower's side
@@ -218,6 +221,7 @@ export class ExposureService extends ReadyResource {
     const s = credential.credentialSubject
     const consent: GivenConsent = { id: credential.id, to: s.id, purpose: s.purpose, scope: s.scope ?? null, validFrom: credential.validFrom, validUntil: credential.validUntil, statusIndex: Number(status.statusListIndex), revoked: false, revokedAt: null, credential }
     await this.store.putGiven(consent)
+    this.emit('changed')
     const sent = await this.deliver(consent, a.timeoutMs ?? 10_000)
     return { consent, delivered: sent === null, deliveryError: sent }
   }
@@ -249,6 +253,7 @@ export class ExposureService extends ReadyResource {
     await this.opts.registry.revoke(given.statusIndex)
     const consent: GivenConsent = given.revoked ? given : { ...given, revoked: true, revokedAt: this.now() }
     await this.store.putGiven(consent)
+    this.emit('changed')
     const notice: RevocationNotice = signRevocation(this.opts.identity, id, this.now())
     await this.heard(notice)
     this.listen()
@@ -281,6 +286,7 @@ export class ExposureService extends ReadyResource {
     const c = checked.consent
     const kept = await this.store.putReceived({ id: c.id, from: c.subject, purpose: c.purpose, scope: c.scope, validFrom: c.validFrom, validUntil: c.validUntil, receivedAt: this.now(), credential: grant as ConsentCredential })
     if (!kept) throw GrowrError.BAD_ARGUMENT('this node keeps no more consents')
+    this.emit('changed')
     return { id: c.id, stored: true }
   }
 
@@ -415,6 +421,7 @@ export class ExposureService extends ReadyResource {
     const entry: QueryLogEntry = { at, asker: from, subject: str(g?.credentialSubject?.subject), purpose: str(g?.credentialSubject?.purpose), grant: str(g?.id), outcome: 'refused', reason: null }
     const refuse = async (err: GrowrError): Promise<never> => {
       await this.log.record({ ...entry, reason: err.message.replace(/^[A-Z_]+: /, '') })
+      this.emit('changed')
       throw err
     }
     if (!this.allow(from, at)) await refuse(GrowrError.OP_REJECTED(`at most ${this.maxPerMinute} credit-exposure queries a minute are answered per organization`))
@@ -427,12 +434,14 @@ export class ExposureService extends ReadyResource {
     const checked = await checkConsent(r.grant, { asker: from, answerer: me, now: at, heardRevoked: async (s, id) => await this.store.heard(s, id), checkStatus: this.opts.checkStatus })
     if (!checked.ok) {
       await this.log.record({ ...entry, outcome: 'no-consent', reason: checked.reason })
+      this.emit('changed')
       return signAnswer<AnswerBody>({ identity: this.opts.identity, method: QUERY_METHOD, request: req, body: { ...NO_CONSENT }, at })
     }
     const own = await this.ownExposure(checked.consent.subject, at)
     const report: ExposureReport = { v: 1, subject: checked.consent.subject, grant: checked.consent.id, asOf: own.asOf, books: own.books.map(jsonBook) }
     const sealed = sealTo(from, b4a.from(JSON.stringify(report)))
     await this.log.record({ ...entry, outcome: 'answered', reason: null })
+    this.emit('changed')
     return signAnswer<AnswerBody>({ identity: this.opts.identity, method: QUERY_METHOD, request: req, body: { consent: true, sealed }, at })
   }
 

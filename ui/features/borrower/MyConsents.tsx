@@ -19,7 +19,7 @@ export function MyConsentsCard () {
   const q = useQuery(async () => {
     const [list, listings] = await Promise.all([send('consent.list', {}), send('market.query', {}).catch(() => [])])
     return { given: list.given, listings }
-  }, [], ['book.changed', 'market.changed'])
+  }, [], ['book.changed', 'market.changed', 'exposure.changed'])
   const rows = sortConsents(q.data?.given ?? [])
   return (
     <Card title='My consents' subtitle='Organizations you let check what you owe other lenders on the network. Each answering originator logs every check.' testid='my-consents'>

@@ -58,7 +58,7 @@ export function Verification ({ loan }: { loan: Application }) {
 export function ApplicationsCard ({ book, applications, projects }: { book: string; applications: Application[]; projects: Map<string, Project> }) {
   const rows = applications
   // a consent is delivered before the application it goes with, so the application's book change re-reads it
-  const consents = useQuery(() => send('consent.list', {}), [], ['book.changed'])
+  const consents = useQuery(() => send('consent.list', {}), [], ['book.changed', 'exposure.changed'])
   const [target, setTarget] = useState<Application | null>(null)
   const check = useAction(async (loan: Application) => ({ loanId: loan.loanId, check: await send('exposure.check', { subject: loan.borrower, deadlineMs: CHECK_DEADLINE_MS }) }))
   const shown = target && check.result?.loanId === target.loanId && !check.error ? check.result.check : undefined

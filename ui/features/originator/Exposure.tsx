@@ -98,7 +98,7 @@ export function ExposureLogCard () {
   const q = useQuery(async () => {
     const [entries, listings] = await Promise.all([send('exposure.log', { limit: 50 }), send('market.query', {}).catch(() => [])])
     return { rows: logRows(entries), names: new Map(listings.map((l) => [l.did as string, l.organization.trim()])) }
-  }, [], ['book.changed'])
+  }, [], ['book.changed', 'exposure.changed'])
   return (
     <Card
       title='Exposure queries'
