@@ -32,15 +32,22 @@ import type { NodeListing, ProjectListing } from '../core/network/ads/directory.
 import { SERVICE_NAMES, type ServiceName } from '../core/network/ads/advertisement.ts'
 import { createNetworkHandlers, type NetworkContract } from './networks/handlers.ts'
 import { createExposureHandlers, type ExposureContract } from './exposure/handlers.ts'
+import { createNostrHandlers, type NostrContract } from './nostr/handlers.ts'
+import { createTrustlineHandlers, type TrustlineContract } from './credit/handlers.ts'
 import { buildReceipt, receiptHash, verifyReceipt, type ReceiptVerification } from '../core/receipts/receipt.ts'
 import { validateReceipt, type ValidationResult } from '../core/receipts/validation.ts'
 import type { Quorum } from '../core/network/broadcast.ts'
 import { ADMIT_METHOD, admitRequest, type OpenRole } from '../core/network/admission.ts'
+import type { NostrKeyRecord } from '../books/entities.ts'
+import { bindingOp } from '../core/nostr/binding.ts'
+import { zapOp, type ZapReceiptEvent } from '../core/nostr/zap.ts'
+import { zapIds } from '../books/funding/zap-handlers.ts'
+import { NostrSigner, type NostrScope } from '../core/nostr/keys.ts'
 
 type BookArg = { book: string; timeoutMs?: number }
 export interface Acted { id: string; opId: string; status: 'accepted' }
 
-export interface Contract extends NetworkContract, ExposureContract {
+export interface Contract extends NetworkContract, ExposureContract, NostrContract, TrustlineContract {
   'status': { args: Record<string, never>; result: { did: string; storage: string; peers: number; books: Array<{ topic: string; name: string; role: string | null; writable: boolean }>; bitcoin?: BitcoinRailStatus | null; rootstock?: RootstockRailStatus | null } }
   'book.create': { args: { name: string }; result: { topic: string } }
   'book.join': { args: { book: string }; result: { topic: string } }
@@ -88,6 +95,26 @@ export interface Contract extends NetworkContract, ExposureContract {
   'trust.set': { args: BookArg & { kind: 'issuer' | 'verifier' | 'governance'; did: string; type?: string; trusted?: boolean }; result: { opId: string; status: 'accepted' } }
   /** governance: credential type -> governance DIDs whose certified issuers the book accepts */
   'trust.list': { args: BookArg; result: { issuers: Record<string, string[]>; verifiers: string[]; governance: Record<string, string[]> } }
+  /** the Nostr keys the book records as speaking for it (op `nostr/key`), active and retired; `since` is the ts (ms) of the last change */
+  'nostr.keys': { args: BookArg; result: NostrKeyRecord[] }
+  /**
+   * records in a book this node originates that its NIP-06 organization key (or, with `project`, that project's key) speaks
+   * for it, with the key's own BIP-340 proof; `active: false` retires it (its events are unverified from then on).
+   * `opId` is null when the book already says so (no op appended)
+   */
+  'nostr.bind': { args: BookArg & { project?: string; active?: boolean }; result: { opId: string | null; pubkey: string; scope: string; active: boolean } }
+  /**
+   * originator: where a BTC Lightning project's NIP-99 listing is zapped (NIP-57): its LUD-16 address, the LNURL
+   * server's `nostrPubkey` (as its LNURL-pay endpoint announces it), the listing's address `30402:<pubkey>:<d>`
+   * and the pubkey zaps go to (op `project/zap`)
+   */
+  'nostr.zap.settings': { args: BookArg & { project: string; lud16: string; serverPubkey: string; listing: string; recipient: string }; result: Acted }
+  /**
+   * originator: a zap receipt (kind 9735) for a project's listing becomes a funding commitment (op `funding/zap`);
+   * with the invoice's preimage (hex) its payment is confirmed at once, else it waits for payment.confirm.
+   * `id` is the funding id; `payment` the payment's
+   */
+  'nostr.zap.record': { args: BookArg & { receipt: unknown; preimage?: string }; result: Acted & { payment: string } }
   'vc.issue': { args: { type: string; subject: string; claims: Record<string, unknown>; validUntil?: string }; result: VerifiableCredential }
   'vc.enroll': { args: { type: string; subject: string; claims: Record<string, unknown>; validUntil?: string }; result: { subject: string; type: string } }
   'vc.unenroll': { args: { type: string; subject: string }; result: { subject: string; type: string; revoked: string | null } }
@@ -225,6 +252,9 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
     if (audit.status !== 'accepted') throw GrowrError.OP_REJECTED(`${op.type} rejected: ${audit.reason}`)
     return { id, opId: op.opId, status: 'accepted' }
   }
+
+  // derives the node's Nostr keys from its wallet seed on each use (core/nostr/keys.ts); made on first use
+  let nostrSigner: NostrSigner | null = null
 
   function amount (n: unknown, what = 'amount'): number {
     if (typeof n !== 'number' || !Number.isSafeInteger(n) || n <= 0) throw GrowrError.BAD_ARGUMENT(`${what} must be a positive whole number of minor units (cents, sats), got ${String(n)}`)
@@ -366,6 +396,22 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
       await waitFor(book, 'payments', a.payment, a.timeoutMs)
       return await act(book, { type: 'payment/reorg', paymentId: a.payment, ancestors: a.ancestors ?? [], branch: a.branch }, a.payment)
     },
+    async 'nostr.zap.settings' (a) {
+      const book = bookOf(a)
+      await waitFor(book, 'projects', a.project, a.timeoutMs)
+      return await act(book, { type: 'project/zap', projectId: a.project, lud16: a.lud16, serverPubkey: a.serverPubkey, listing: a.listing, recipient: a.recipient }, a.project)
+    },
+    async 'nostr.zap.record' (a) {
+      const book = bookOf(a)
+      const meta = await book.view.meta()
+      if (!meta || meta.originator !== book.signerDid) throw GrowrError.BAD_ARGUMENT('only the book\'s originator hands in zap receipts')
+      const r = a.receipt as { id?: unknown } | null
+      if (r === null || typeof r !== 'object' || typeof r.id !== 'string' || !/^[0-9a-f]{64}$/.test(r.id)) throw GrowrError.BAD_ARGUMENT('receipt must be a Nostr event (kind 9735) with its id')
+      if (a.preimage !== undefined && (typeof a.preimage !== 'string' || !/^[0-9a-fA-F]{64}$/.test(a.preimage))) throw GrowrError.BAD_ARGUMENT('preimage must be 32 bytes as 64 hex characters')
+      const { fundingId, paymentId } = zapIds(meta.originator, r.id)
+      const acted = await act(book, zapOp(a.receipt as ZapReceiptEvent, a.preimage), fundingId)
+      return { ...acted, payment: paymentId }
+    },
     async 'lightning.node' (a) {
       return await act(bookOf(a), { type: 'lightning/node', nodeKey: a.nodeKey }, '')
     },
@@ -470,6 +516,29 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
     async 'trust.list' (a) {
       const book = bookOf(a)
       return { issuers: await book.view.trustedIssuers(), verifiers: await book.view.trustedVerifiers(), governance: await book.view.trustedGovernance() }
+    },
+    async 'nostr.keys' (a) { return await bookOf(a).view.nostrKeys() },
+    async 'nostr.bind' (a) {
+      const book = bookOf(a)
+      const meta = await book.view.meta()
+      if (!meta || meta.originator !== book.signerDid) throw GrowrError.BAD_ARGUMENT('only the book\'s originator records the Nostr keys that speak for it')
+      const active = a.active ?? true
+      if (typeof active !== 'boolean') throw GrowrError.BAD_ARGUMENT('active must be true or false')
+      let scope: NostrScope = { kind: 'organization' }
+      if (a.project !== undefined) {
+        await waitFor(book, 'projects', a.project, a.timeoutMs)
+        scope = { kind: 'project', book: b4a.toString(book.key, 'hex'), project: a.project }
+      }
+      await services.ready()
+      if (!services.keys) throw GrowrError.NOT_FOUND('this node has no wallet keys to derive its Nostr keys from')
+      nostrSigner ??= new NostrSigner(services.keys)
+      const pubkey = await nostrSigner.publicKey(scope)
+      const scopeName = scope.kind === 'organization' ? 'organization' : scope.project
+      // a publisher binds before it publishes: an op only when the book does not say so already
+      if ((await book.view.nostrKeys()).some((r) => r.pubkey === pubkey && r.scope === scopeName && r.active === active)) return { opId: null, pubkey, scope: scopeName, active }
+      const input = await bindingOp(nostrSigner, { key: book.key, originator: meta.originator }, scope, active)
+      const { opId } = await act(book, input, '')
+      return { opId, pubkey, scope: scopeName, active }
     },
     async 'vc.issue' (a) {
       await services.ready()
@@ -680,7 +749,9 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
       return await validateReceipt(services.rpc, bytes, { peers: members, deadlineMs: a.deadlineMs, quorum: a.quorum, self: node.did as DidKey })
     },
     ...createNetworkHandlers(node, services),
-    ...createExposureHandlers(node, services)
+    ...createExposureHandlers(node, services),
+    ...createNostrHandlers(node, services),
+    ...createTrustlineHandlers(node, services)
   }
 
   /** A receipt's bytes from base64, bounded. */
@@ -706,7 +777,8 @@ export function createHandlers (node: GrowrNode, services: Services): Handlers {
 
   /** Who pays a payment of `kind` for `target`: the investor (funding), the borrower (repayment), the originator (the rest). */
   async function payerFor (book: Book, kind: PaymentKind, target: Funding | Loan): Promise<string | undefined> {
-    return kind === 'funding' ? (target as Funding).investor : kind === 'repayment' ? (target as Loan).borrower : (await book.view.meta())?.originator
+    // a zap's funding has no investor in the book (null): nobody pays it from a wallet
+    return kind === 'funding' ? (target as Funding).investor ?? undefined : kind === 'repayment' ? (target as Loan).borrower : (await book.view.meta())?.originator
   }
 
   /**

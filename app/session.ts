@@ -56,6 +56,8 @@ export interface SessionEvents {
   'market.changed': Record<string, never>
   /** a consent given, received or revoked, or a credit-exposure query answered (core/exposure/) */
   'exposure.changed': Record<string, never>
+  /** Nostr publishing changed: a relay's state or an event's delivery (outbox), or listings read from relays (core/nostr/publisher.ts); re-read nostr.status / nostr.listings */
+  'nostr.changed': Record<string, never>
   /** an identity now exists (created or restored) and the node runs */
   'identity': { did: string }
   /**
@@ -244,6 +246,13 @@ export class Session extends ReadyResource {
       const onexposure = () => this.debounce('exposure', () => this.emit('event', { event: 'exposure.changed', data: {} }))
       exposure.on('changed', onexposure)
       this.unsubscribe.push(() => exposure.off('changed', onexposure))
+    }
+    const nostr = services.nostr
+    if (nostr) {
+      // a relay's state moves on each delivery, failure and retry: a burst becomes one event
+      const onnostr = () => this.debounce('nostr', () => this.emit('event', { event: 'nostr.changed', data: {} }))
+      nostr.on('relay', onnostr).on('listings', onnostr).on('error-recorded', onnostr)
+      this.unsubscribe.push(() => { nostr.off('relay', onnostr).off('listings', onnostr).off('error-recorded', onnostr) })
     }
     if (services.bitcoin) this.watchBitcoin(services.bitcoin)
     if (services.rootstock) this.watchRootstock(services.rootstock)

@@ -72,7 +72,10 @@ export const AUTHORIZED: Record<OpType, Array<Role | 'creator'>> = {
   'payment/invoice': ['originator', 'borrower', 'investor'],
   'trust/issuer': ['originator'],
   'trust/verifier': ['originator'],
-  'trust/governance': ['originator']
+  'trust/governance': ['originator'],
+  'nostr/key': ['originator'],
+  'project/zap': ['originator'],
+  'funding/zap': ['originator']
 }
 
 /**

@@ -30,7 +30,24 @@ export interface Project {
   fundingIds: string[]
   /** how money moves: null for the manual rail (payer records, payee confirms) */
   rail: ProjectRail | null
+  /** where the project's listing is zapped (NIP-57), set by the originator; absent: zaps do not fund it */
+  zap?: ZapSettings
 }
+
+/**
+ * A project's NIP-57 settings: the LUD-16 address zaps are paid through, the LNURL server's
+ * `nostrPubkey` (as its LNURL-pay endpoint announces it; the originator's node resolves it, apply
+ * never does), the NIP-99 listing's address `30402:<pubkey>:<d>` and the pubkey zaps go to (hex).
+ */
+export interface ZapSettings { lud16: string; serverPubkey: string; listing: string; recipient: string; at: number }
+
+/**
+ * What a funding made by a zap keeps of it: the zapper's Nostr pubkey (the zapper is no member
+ * and has no DID here), the receipt and its invoice's payment hash (each counts once), the
+ * invoice's exact amount (msat, decimal: the funding counts the whole sats of it) and the
+ * zapper's comment.
+ */
+export interface ZapFunding { zapper: string; receiptId: string; requestId: string; paymentHash: string; amountMsat: string; server: string; comment: string }
 
 /**
  * A project paid in BTC: on Bitcoin (payments proven by transaction, inclusion proof and headers)
@@ -113,11 +130,15 @@ export interface TrustRecord {
   updatedAt: number
 }
 
+/** A Nostr key the book records as speaking for it (defined with its checks in books/nostr/binding.ts). */
+export type { NostrKeyRecord } from './nostr/binding.ts'
+
 export type FundingStatus = 'committed' | 'confirmed' | 'cancelled'
 export interface Funding {
   fundingId: string
   projectId: string
-  investor: DidKey
+  /** the member who committed it; null for a zap, whose zapper is no member (see `zap`) */
+  investor: DidKey | null
   amount: number
   currency: string
   status: FundingStatus
@@ -129,6 +150,8 @@ export interface Funding {
   distributed: number
   /** why it was cancelled, and by whom (investor or originator) */
   reason: string | null
+  /** set when a NIP-57 zap made this funding (books/funding/zap-handlers.ts) */
+  zap?: ZapFunding
 }
 
 /** recorded -> confirmed | disputed | cancelled;  disputed -> confirmed | cancelled */
@@ -141,6 +164,10 @@ export interface Payment {
   currency: string
   rail: 'manual' | 'bitcoin' | 'lightning' | 'rootstock'
   reference: string
+  /**
+   * who paid; for a zap (`proof` a ZapPaymentRecord) the originator, who received the zap and
+   * answers for it in the book: the zapper is no member (the funding names its Nostr pubkey)
+   */
   payer: DidKey
   payee: DidKey
   status: PaymentStatus
@@ -155,8 +182,15 @@ export interface Payment {
    * before it (display-order hex), and the work of the block and its following headers (decimal)
    * that a conflicting branch must outweigh
    */
-  proof?: BitcoinPaymentRecord | RootstockPaymentRecord | { paymentHash: string; invoice: string } | null
+  proof?: BitcoinPaymentRecord | RootstockPaymentRecord | { paymentHash: string; invoice: string } | ZapPaymentRecord | null
 }
+
+/**
+ * What the book keeps of a zap's payment: the invoice and its payment hash, the receipt and the
+ * LNURL server that signed it, and whether a preimage was handed in (`preimage`: the payment was
+ * confirmed by it) or the server's receipt is all there is (it waits for the payee's confirmation).
+ */
+export interface ZapPaymentRecord { paymentHash: string; invoice: string; receiptId: string; server: string; preimage: boolean }
 
 /** What the book keeps of a Bitcoin payment proof. */
 export interface BitcoinPaymentRecord { txid: string; vouts: number[]; blockHash: string; prevHash: string; work: string; confirmations: number }
@@ -166,7 +200,7 @@ export interface RootstockPaymentRecord { txHash: string; blockHash: string; blo
 
 /** An investor's pro-rata share of one confirmed repayment. */
 export interface Distribution {
-  paymentId: string; loanId: string; fundingId: string; investor: DidKey; amount: number; currency: string; at: number
+  paymentId: string; loanId: string; fundingId: string; investor: DidKey | null; amount: number; currency: string; at: number
   /** when the repayment behind this share was reorganised out of the chain: the share no longer counts */
   reversedAt?: number
 }

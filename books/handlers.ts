@@ -9,6 +9,8 @@ import { paymentCancel, paymentConfirm, paymentDispute, paymentRecord } from './
 import { lightningNode, paymentAddress, paymentInvoice, paymentProve, paymentReorg } from './payment/rail-handlers.ts'
 import { clockWitness } from './book/handlers.ts'
 import { trustGovernance, trustIssuer, trustVerifier } from './trust/handlers.ts'
+import { nostrKey } from './nostr/handlers.ts'
+import { fundingZap, projectZap } from './funding/zap-handlers.ts'
 
 export const HANDLERS: Record<OpType, Handler> = {
   'book/create': bookCreate,
@@ -42,5 +44,8 @@ export const HANDLERS: Record<OpType, Handler> = {
   'payment/invoice': paymentInvoice,
   'trust/issuer': trustIssuer,
   'trust/verifier': trustVerifier,
-  'trust/governance': trustGovernance
+  'trust/governance': trustGovernance,
+  'nostr/key': nostrKey,
+  'project/zap': projectZap,
+  'funding/zap': fundingZap
 }

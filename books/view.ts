@@ -19,6 +19,9 @@
  *   outpoints/ln:<paymentHash>  paymentId proven by that preimage
  *   outpoints/rsk:<txHash>[:<logIndex>]  paymentId proven by that Rootstock transaction (native) or Transfer log (token)
  *   outpoints/orphaned/<blockHash>  the work (decimal) of the branch that reorganised that block out
+ *   addresses/zap/<30402:pubkey:d>  projectId a NIP-99 listing's zaps fund (projects/<id>.zap holds the settings)
+ *   outpoints/zap:<receiptId>  fundingId a NIP-57 zap receipt made (a receipt counts once; its invoice spends outpoints/ln:<paymentHash>)
+ *   nostr/key/<pubkey>/<scope>  NostrKeyRecord: a Nostr key speaking for the organization or one project (books/nostr/binding.ts)
  */
 import Hyperbee from 'hyperbee'
 import sodium from 'sodium-universal'
@@ -26,8 +29,9 @@ import b4a from 'b4a'
 import type { AuditEntry, BookClock, BookMeta, Distribution, Funding, Loan, Member, Payment, PostedInvoice, Project, ReceivingAddress, TrustRecord } from './entities.ts'
 import { opKey } from './ids.ts'
 import { EPOCH_CLOCK } from './clock.ts'
+import { speaksFor, type NostrKeyRecord, type SpeaksFor } from './nostr/binding.ts'
 
-export const SUBS = ['meta', 'members', 'writers', 'projects', 'loans', 'fundings', 'payments', 'distributions', 'audit', 'ops', 'trust', 'attested', 'addresses', 'outpoints'] as const
+export const SUBS = ['meta', 'members', 'writers', 'projects', 'loans', 'fundings', 'payments', 'distributions', 'audit', 'ops', 'trust', 'attested', 'addresses', 'outpoints', 'nostr'] as const
 export type Sub = typeof SUBS[number]
 
 export interface Records {
@@ -45,6 +49,7 @@ export interface Records {
   attested: string
   addresses: ReceivingAddress | PostedInvoice | string
   outpoints: string
+  nostr: NostrKeyRecord
 }
 
 /** View keys of trust records. */
@@ -138,6 +143,17 @@ export class BookView {
     const named = (await this.list('trust', { gte: 'verifier/', lt: 'verifier0' })).filter((r) => r.trusted).map((r) => r.did)
     return meta ? [meta.originator, ...named.filter((d) => d !== meta.originator)] : named
   }
+
+  /** @returns every Nostr key the book records, active and retired, by public key then scope */
+  async nostrKeys (): Promise<NostrKeyRecord[]> { return await this.list('nostr', { gte: 'key/', lt: 'key0' }) }
+
+  /**
+   * Does Nostr key `pubkey` speak for `project` of this book (null: for the organization)?
+   * Organization keys speak for every project, project keys only for theirs, retired keys for none.
+   * @returns the active record that admits it, or the reason in plain words
+   */
+  async nostrSpeaksFor (pubkey: string, project: string | null): Promise<SpeaksFor> { return speaksFor(await this.nostrKeys(), pubkey, project) }
+
   async auditLength (): Promise<number> { return ((await this.get('meta', 'seq')) as number | null) ?? 0 }
 
   /**

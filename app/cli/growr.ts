@@ -26,6 +26,7 @@ import { call, serve } from '../rpc.ts'
 import { startTestnet } from './testnet.ts'
 import { addDays, dateOf } from '../../books/dates.ts'
 import type { ProjectTerms } from '../../books/ops/types.ts'
+import { importExport, importJson } from '../../core/credit/migration/importer.ts'
 
 interface Globals { storage?: string; bootstrap?: string; json?: boolean; timeout?: number }
 
@@ -251,6 +252,39 @@ exposureCmd.command('log').option('--limit <n>', 'most entries', int, 100).optio
   .description('the credit-exposure queries this node was asked, newest first')
   .action(async (o: { limit: number; subject?: string }) => print(await run('exposure.log', { limit: o.limit, subject: o.subject }), (x: Contract['exposure.log']['result']) =>
     x.map((e) => `${new Date(e.at).toISOString()} ${e.outcome} ${e.asker} about ${e.subject ?? '?'} (${e.purpose ?? 'no purpose'}; consent ${e.grant ?? '?'})${e.reason ? `: ${e.reason}` : ''}`).join('\n') || 'no queries'))
+const trustlineCmd = program.command('trustline').description('bilateral trustlines: credit between two people, its state signed by both (docs/trustline-spec.md); amounts in minor units')
+const shownTrustline = (v: Contract['trustline.show']['result'], history = false): string => [
+  `trustline ${v.id} with ${v.partner} in ${v.terms.asset} (you are ${v.me}; ${String(v.state.status)}, ${String(v.state.seq)} update(s))`,
+  `  you may owe up to ${String(v.me === 'A' ? v.state.limitAtoB : v.state.limitBtoA)}, you extend ${String(v.me === 'A' ? v.state.limitBtoA : v.state.limitAtoB)}; balance ${v.myBalance} (positive: you owe); you can pay ${v.myAvailable}, they can pay ${v.partnerAvailable}`,
+  ...v.proposals.filter((p) => p.status === 'pending' || p.status === 'rejected').map((p) => `  ${p.dir === 'in' ? 'from partner' : 'yours'} ${p.hash} ${p.expired ? 'expired' : p.status}: ${JSON.stringify(p.change)}${p.rejection ? ` (rejected: ${p.rejection.reason || 'no reason'})` : ''}`),
+  ...(history ? (v.history ?? []).map((e) => `  #${e.proposal.seq} ${new Date(e.proposal.at).toISOString()} ${e.proposal.proposer} ${JSON.stringify(e.proposal.change)}${e.accept ? '' : ' (unilateral)'}`) : [])
+].join('\n')
+trustlineCmd.command('open').requiredOption('--with <did>', 'the partner').requiredOption('--asset <code>', 'e.g. CAD').option('--limit <amount>', 'credit you extend to the partner, minor units (the partner must accept)', '0')
+  .description('open a trustline and offer the partner credit')
+  .action(async (o: { with: string; asset: string; limit: string }) => print(await run('trustline.open', { with: o.with, asset: o.asset, limit: o.limit }), (x: Contract['trustline.open']['result']) => `trustline ${x.id}${x.proposal ? `; proposal ${x.proposal} waits for the partner` : ''}`))
+trustlineCmd.command('propose').requiredOption('--id <id>', 'the trustline')
+  .option('--pay <amount>', 'pay the partner').option('--request <amount>', 'ask the partner to pay you').option('--limit <amount>', 'set the credit you extend (lowering applies at once)')
+  .option('--close', 'close it (zero balance only)').option('--change <json>', 'any change as JSON (docs/trustline-spec.md section 4)').option('--expires <ms>', 'how long the partner has to countersign, ms')
+  .description('propose a change; it takes effect when the partner countersigns (lowering your own limit: at once)')
+  .action(async (o: { id: string; pay?: string; request?: string; limit?: string; close?: boolean; change?: string; expires?: string }) => {
+    const v = await run('trustline.show', { id: o.id })
+    const them = v.me === 'A' ? 'B' : 'A'
+    const change = o.change !== undefined
+      ? jsonArg(o.change)
+      : o.pay !== undefined ? { type: 'payment', from: v.me, amount: o.pay }
+        : o.request !== undefined ? { type: 'payment', from: them, amount: o.request }
+          : o.limit !== undefined ? { type: 'limit', side: v.me === 'A' ? 'BtoA' : 'AtoB', amount: o.limit }
+            : o.close ? { type: 'close' } : null
+    if (change === null) throw new Error('say what to propose: --pay, --request, --limit, --close or --change')
+    print(await run('trustline.propose', { id: o.id, change: change as never, expiresInMs: o.expires === undefined ? undefined : Number(o.expires) }), (x: Contract['trustline.propose']['result']) => `proposal ${x.proposal}: ${x.status}${x.status === 'pending' ? (x.sent ? ' (sent)' : ' (partner offline: sent when it is back)') : ''}`)
+  })
+trustlineCmd.command('accept').requiredOption('--id <id>', 'the trustline').requiredOption('--proposal <hash>', 'the partner\'s proposal (trustline show)')
+  .description('countersign the partner\'s proposal').action(async (o: { id: string; proposal: string }) => print(await run('trustline.accept', { id: o.id, proposal: o.proposal }), (x: Contract['trustline.accept']['result']) => `accepted: update ${x.seq}, state ${x.head}`))
+trustlineCmd.command('reject').requiredOption('--id <id>', 'the trustline').requiredOption('--proposal <hash>', 'the partner\'s proposal').option('--reason <text>', 'why')
+  .description('reject the partner\'s proposal (signed)').action(async (o: { id: string; proposal: string; reason?: string }) => print(await run('trustline.reject', { id: o.id, proposal: o.proposal, reason: o.reason }), () => 'rejected'))
+trustlineCmd.command('show').requiredOption('--id <id>', 'the trustline').description('one trustline with its full signed history')
+  .action(async (o: { id: string }) => print(await run('trustline.show', { id: o.id }), (x: Contract['trustline.show']['result']) => shownTrustline(x, true)))
+trustlineCmd.command('list').description('your trustlines').action(async () => print(await run('trustline.list', { history: true }), (x: Contract['trustline.list']['result']) => x.map((v) => shownTrustline(v)).join('\n') || 'no trustlines'))
 program.command('release').option('--root <dir>', 'a checkout or installed package (default: the one this command runs from)')
   .description('the content hash of the release (what this node\'s ad says it runs): run it in a checkout of the published source to compare')
   .action((o: { root?: string }) => {
@@ -268,6 +302,26 @@ market.command('projects').description('open projects across the network, with t
 market.command('join <topic>').description('follow a book a network ad lists; with --as, also ask its originator to admit you (open public projects; else you need an invite)')
   .addOption(new Option('--as <role>', 'ask to be admitted as').choices(['borrower', 'investor']))
   .action(async (topic: string, o: { as?: 'borrower' | 'investor' }) => print(await run('market.join', { topic, role: o.as }), (r: Contract['market.join']['result']) => `following ${r.topic}, listed by ${r.organization || r.listedBy} (${r.certified ? 'certified' : 'uncertified'}); ${r.originator === null ? 'the book has not named its originator yet' : r.listerIsOriginator ? 'the book confirms it as its originator' : `BUT the book's originator is ${r.originator}`}${r.admitted ? `; you may write to it${o.as ? ` as ${o.as}` : ''}` : ''}`))
+
+const nostr = program.command('nostr').description('publishing on Nostr: the organization\'s profile, relays, NIP-99 listings of public projects, listings read back')
+nostr.command('profile').description('show the organization\'s Nostr profile and npub; with --name (or any option), set it and queue a new profile event')
+  .option('--name <name>').option('--about <text>').option('--picture <url>', 'http(s) URL').option('--website <url>', 'http(s) URL')
+  .option('--location <text>', 'where the lending happens, shown on listings (\'\' to clear)')
+  .action(async (o: { name?: string; about?: string; picture?: string; website?: string; location?: string }) => print(await run('nostr.profile', o), (r: Contract['nostr.profile']['result']) =>
+    `${r.npub}\n${r.profile ? `${r.profile.name}${r.profile.about ? `: ${r.profile.about}` : ''}${r.profile.website ? `\n${r.profile.website}` : ''}` : 'no profile yet: growr nostr profile --name NAME --about TEXT'}${r.location ? `\nlocation ${r.location}` : ''}`))
+nostr.command('relays').description('the relays this node publishes to and reads from, with their state; --set, --add or --remove to change them')
+  .option('--set <urls>', 'comma-separated ws:// or wss:// URLs (\'\' for none)').option('--add <url>').option('--remove <url>')
+  .action(async (o: { set?: string; add?: string; remove?: string }) => print(await run('nostr.relays', { set: o.set === undefined ? undefined : o.set.split(',').map((u) => u.trim()).filter(Boolean), add: o.add, remove: o.remove }), (r: Contract['nostr.relays']['result']) =>
+    r.relays.map((s) => `${s.url} ${s.state}${s.pending ? `, ${s.pending} pending` : ''}${s.lastError ? ` (${s.lastError})` : ''}`).join('\n') || 'no relays: growr nostr relays --set wss://relay.example'))
+nostr.command('publish').description('publish now: profile, relay list, a listing per public active project of the books you originate, milestone notes')
+  .option('--book <topic>', 'only this book').option('--wait <ms>', 'how long to wait for the relays to take them', int, 10_000)
+  .action(async (o: { book?: string; wait: number }) => print(await run('nostr.publish', { book: o.book, waitMs: o.wait }), (r: Contract['nostr.publish']['result']) =>
+    [`${r.npub}`, ...r.events.map((e) => `${e.what}${e.milestone ? ` ${e.milestone}` : ''} kind ${e.kind} ${e.naddr ?? e.nevent}\n  ${Object.entries(e.relays).map(([u, d]) => `${u} ${d.status}${d.error ? ` (${d.error})` : ''}`).join(', ') || 'no relays'}`),
+      ...r.relays.filter((s) => s.state === 'failed').map((s) => `relay ${s.url} failed: ${s.lastError} (retrying)`), ...(r.lastError ? [`last error: ${r.lastError}`] : [])].join('\n')))
+nostr.command('listings').description('Growr listings on the configured relays, each verified or not against the book it names')
+  .option('--all', 'include inactive and closed listings').option('--wait <ms>', 'how long to wait for the relays while none is known', int, 3000)
+  .action(async (o: { all?: boolean; wait: number }) => print(await run('nostr.listings', { all: o.all, waitMs: o.wait }), (r: Contract['nostr.listings']['result']) =>
+    r.map((l) => `${l.verified ? 'verified' : 'UNVERIFIED'} ${l.title} (${l.state}) ${l.range ? `loans ${l.range.min}-${l.range.max} ${l.range.currency}` : l.price ? `from ${l.price.amount} ${l.price.currency}` : ''}\n  ${l.summary}\n  ${l.naddr}\n  book ${l.topic} project ${l.projectId}; ${l.reason}`).join('\n') || 'no listings seen'))
 
 function readJson (file: string): unknown {
   try { return JSON.parse(fs.readFileSync(file, 'utf8')) } catch (err) { throw GrowrError.BAD_ARGUMENT(`cannot read JSON from ${file}: ${(err as Error).message}`) }
@@ -632,6 +686,30 @@ trust.command('list').requiredOption('--book <topic>')
     ...Object.entries(r.governance ?? {}).map(([t, ds]) => `${t}: issuers certified through ${ds.join(' or ')}`),
     `verifiers: ${r.verifiers.join(', ')}`
   ].join('\n')))
+
+// The import only reads files: it needs no node, so it runs here rather than through the contract.
+const trustlineGroup = program.commands.find((c) => c.name() === 'trustline') ?? program.command('trustline').description('bilateral credit lines (trustlines)')
+trustlineGroup.command('import <dir>')
+  .description('read the central service\'s CSV export (users, trustlines, trustline_transactions, pending_payments; MySQL or PostgreSQL) and print the reconciliation report; exit 1 when a discrepancy is found')
+  .addOption(new Option('--dialect <dialect>', 'how the CSV was written').choices(['auto', 'mysql', 'postgres']).default('auto'))
+  .option('--asset <code>', 'asset code of the export\'s amounts (the service\'s currency)', 'CAD')
+  .option('--out <file>', 'also write every imported trustline (opening state, history, pending payments) as JSON to this file')
+  .action((dir: string, o: { dialect: 'auto' | 'mysql' | 'postgres'; asset: string; out?: string }) => {
+    const { trustlines, report } = importExport(dir, { dialect: o.dialect, asset: o.asset })
+    if (o.out) fs.writeFileSync(o.out, importJson(trustlines), { mode: 0o600 })
+    if (program.opts<Globals>().json) console.log(importJson(report))
+    else {
+      const c = report.counts
+      console.log(`read ${report.dialect} export: ${c.users} users (${c.deletedUsers} deleted, ${c.disabledUsers} disabled), ${c.trustlines} trustlines (${c.activeTrustlines} active), ${c.transactions} transactions (${c.byType.reversal} reversals), ${c.pendingPayments} pending payments; amounts in ${report.asset}`)
+      console.log(`reconciled ${report.reconciled} of ${c.trustlines} trustlines; ${report.discrepancies.length} discrepancies`)
+      for (const d of report.discrepancies) console.log(`  trustline ${d.trustlineId} ${d.rowId === null ? 'current_balance' : `row ${d.rowId} ${d.field}`}: expected ${d.expected}, found ${d.found} (${d.reason})`)
+      const kinds = new Map<string, number>()
+      for (const n of report.notes) kinds.set(n.kind, (kinds.get(n.kind) ?? 0) + 1)
+      if (kinds.size > 0) console.log(`notes: ${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')} (--json lists them)`)
+      if (o.out) console.log(`imported trustlines written to ${o.out}`)
+    }
+    if (report.discrepancies.length > 0) process.exitCode = 1
+  })
 
 program.command('eligibility').description('check eligibility for a project with your credentials (nothing is written to the book)')
   .requiredOption('--book <topic>').requiredOption('--project <id>')

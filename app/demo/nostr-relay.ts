@@ -34,7 +34,9 @@ export async function startLocalRelay (opts: { port?: number; file?: string } = 
   const port = opts.port ?? await freeTcpPort()
   const repository = new EventRepositorySqlite(opts.file ?? ':memory:')
   await repository.init()
-  const relay = new NostrRelay(repository)
+  // no filter-result cache: with it (1 s by default) a REQ right after an identical one is answered
+  // from the first one's results, missing events stored in between
+  const relay = new NostrRelay(repository, { filterResultCacheTtl: 0 })
   const validator = new Validator()
   const wss = new WebSocketServer({ host: '127.0.0.1', port })
   await new Promise<void>((resolve, reject) => {

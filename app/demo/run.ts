@@ -6,12 +6,16 @@
  * eligibility with credentials from the issuer, checked by the originator's verification
  * service; her repayment record comes back to her as a credential. Ends with
  * `demo: converged <view-hash> on 3 peers` (exit 0) only if all three views are identical.
+ * Before that, the originator publishes its profile and the project's NIP-99 listing to a Nostr
+ * relay run in this process (app/demo/nostr-relay.ts) and prints the listing's naddr; the investor
+ * reads it back, verified against the book's recorded key.
  * `npm run demo -- --rail bitcoin` runs the lifecycle on a bcoin regtest chain instead (app/demo/bitcoin.ts),
  * `npm run demo -- --rail rootstock` on an anvil EVM chain configured like Rootstock regtest (app/demo/rootstock.ts).
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { DemoCluster, runDemo, step } from './cluster.ts'
+import { DemoCluster, runDemo, step, until } from './cluster.ts'
+import { startLocalRelay } from './nostr-relay.ts'
 
 type Role = 'originator' | 'borrower' | 'investor' | 'issuer'
 const ROLES: Role[] = ['originator', 'borrower', 'investor']
@@ -112,7 +116,30 @@ async function main (cluster: DemoCluster<Role>): Promise<string> {
   if (!checked.ok) throw new Error(`the receipt does not verify: ${checked.reason}`)
   console.log(`  growr receipt verify: holds, ${checked.payment.amount} ${checked.payment.currency} from the borrower, confirmed by ${checked.confirmedBy === checked.originator ? 'the originator' : checked.confirmedBy}`)
 
-  step('9. every peer\'s view')
+  step('9. the originator publishes its profile and the project\'s listing on Nostr (a local relay), with milestone notes')
+  const relay = cluster.own(await startLocalRelay())
+  await growr('originator', ['nostr', 'profile', '--name', 'Kootenay Lending Circle', '--about', 'Community loans for growers in the Kootenays', '--website', 'https://example.org', '--location', 'Kootenay, BC'])
+  await growr('originator', ['nostr', 'relays', '--set', relay.url])
+  const published = await growr('originator', ['nostr', 'publish', '--book', topic, '--wait', '20000'])
+  const listing = published.events.find((e: { what: string; project: string | null }) => e.what === 'listing' && e.project === project)
+  if (!listing || listing.relays[relay.url]?.status !== 'sent') throw new Error('the project\'s listing did not reach the relay: ' + JSON.stringify(published.relays))
+  const onRelay = await relay.query({ kinds: [30402], authors: [published.pubkey] })
+  if (onRelay.length !== 1) throw new Error(`the relay holds ${onRelay.length} listings of the originator, not 1`)
+  console.log(`  organization ${published.npub}`)
+  console.log(`  listing ${listing.naddr}`)
+  for (const e of published.events.filter((x: { what: string }) => x.what === 'note')) console.log(`  milestone ${e.milestone}: ${e.nevent}`)
+  await growr('investor', ['nostr', 'relays', '--set', relay.url])
+  let seenByInvestor: { verified: boolean; title: string; summary: string; reason: string } | undefined
+  // the listing comes from the relay, the key record that vouches for it from the book: both must arrive
+  await until('the investor to see the listing verified', async () => {
+    const read = await growr('investor', ['nostr', 'listings', '--wait', '5000'], true)
+    seenByInvestor = read.find((l: { projectId: string }) => l.projectId === project)
+    return seenByInvestor?.verified === true
+  }, 30_000)
+  if (!seenByInvestor) throw new Error('the investor does not see the listing')
+  console.log(`  the investor reads it from the relay: "${seenByInvestor.title}", ${seenByInvestor.summary}; verified (${seenByInvestor.reason})`)
+
+  step('10. every peer\'s view')
   return await cluster.converge(ROLES, topic)
 }
 

@@ -20,6 +20,7 @@ export const API_METHODS = [
   'distribute', 'distribution.list',
   'wait',
   'trust.set', 'trust.list',
+  'nostr.keys', 'nostr.bind', 'nostr.zap.settings', 'nostr.zap.record',
   'vc.issue', 'vc.enroll', 'vc.unenroll', 'vc.enrolled', 'vc.request', 'vc.import', 'vc.list', 'vc.show', 'vc.verify', 'vc.revoke', 'vc.issued',
   'vp.create', 'vp.verify',
   'eligibility.check',
@@ -28,7 +29,9 @@ export const API_METHODS = [
   'network.show', 'network.use', 'network.certify', 'network.revoke', 'network.issued', 'network.verify', 'network.chain', 'network.chain.set', 'network.peers',
   'receipt.export', 'receipt.verify', 'receipt.validate', 'market.query', 'market.projects', 'market.join',
   'pubsub.topics',
-  'consent.grant', 'consent.revoke', 'consent.list', 'exposure.check', 'exposure.log'
+  'consent.grant', 'consent.revoke', 'consent.list', 'exposure.check', 'exposure.log',
+  'nostr.profile', 'nostr.relays', 'nostr.publish', 'nostr.status', 'nostr.listings',
+  'trustline.open', 'trustline.propose', 'trustline.accept', 'trustline.reject', 'trustline.show', 'trustline.list', 'trustline.sync'
 ] as const satisfies ReadonlyArray<keyof Api>
 
 /** Api methods missing from API_METHODS; `never` when the list is complete. */

@@ -14,8 +14,11 @@ export const FUNDING_PAYMENT_DAYS = 14
 const DAY_MS = 86_400_000
 import type { DidKey } from '../../core/identity/did-key.ts'
 
-/** An investor commits `amount` minor units to an active project, within its unfunded amount. */
-export function commitFunding (existing: Funding | null, project: Project, investor: DidKey, f: { fundingId: string; amount: number; currency: string }, ts: number): Result<{ funding: Funding; project: Project }> {
+/**
+ * An investor commits `amount` minor units to an active project, within its unfunded amount.
+ * `investor` is null for a zap, whose zapper is no member (books/funding/zap-handlers.ts).
+ */
+export function commitFunding (existing: Funding | null, project: Project, investor: DidKey | null, f: { fundingId: string; amount: number; currency: string }, ts: number): Result<{ funding: Funding; project: Project }> {
   if (existing) return reject(`funding ${f.fundingId} already exists`)
   if (project.status !== 'active') return reject(`project is ${project.status}: funding is accepted only while it is active`)
   if (f.currency !== project.terms.currency) return reject(`currency ${f.currency} is not the project's ${project.terms.currency}`)

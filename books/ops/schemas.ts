@@ -167,7 +167,35 @@ export const OP_SCHEMAS_V1: Record<string, object> = {
   'trust/issuer': op('trust/issuer', { credentialType: { enum: CREDENTIAL_TYPES }, issuer: did, trusted: { type: 'boolean' } }, ['credentialType', 'issuer', 'trusted']),
   'trust/verifier': op('trust/verifier', { verifier: did, trusted: { type: 'boolean' } }, ['verifier', 'trusted']),
   // a rule, not a list: issuers of this type whose certificate chain runs through `governance` (checked by the verifier when it is used, never here)
-  'trust/governance': op('trust/governance', { credentialType: { enum: CREDENTIAL_TYPES }, governance: did, trusted: { type: 'boolean' } }, ['credentialType', 'governance', 'trusted'])
+  'trust/governance': op('trust/governance', { credentialType: { enum: CREDENTIAL_TYPES }, governance: did, trusted: { type: 'boolean' } }, ['credentialType', 'governance', 'trusted']),
+  // a Nostr key speaking for the organization or one project, with the key's own BIP-340 proof (books/nostr/binding.ts)
+  'nostr/key': op('nostr/key', { pubkey: hexKey, scope: { type: 'string', pattern: '^(organization|[0-9a-f]{32})$' }, proof: { type: 'string', pattern: '^[0-9a-f]{128}$' }, active: { type: 'boolean' } }, ['pubkey', 'scope', 'proof', 'active']),
+  // NIP-57: where a project's listing is zapped (LUD-16 address, the LNURL server's nostrPubkey), which listing (30402:<pubkey>:<d>) and recipient
+  'project/zap': op('project/zap', {
+    ...withProject,
+    lud16: { type: 'string', minLength: 3, maxLength: 320, pattern: '^[a-zA-Z0-9._+-]+@[a-zA-Z0-9.:-]+$' },
+    serverPubkey: hexKey,
+    listing: { type: 'string', maxLength: 300, pattern: '^30402:[0-9a-f]{64}:[^\\n]{1,200}$' },
+    recipient: hexKey
+  }, ['projectId', 'lud16', 'serverPubkey', 'listing', 'recipient']),
+  // a zap receipt (kind 9735, NIP-01 fields only) and, when the wallet gave it, its invoice's preimage; checked by core/nostr/zap.ts
+  'funding/zap': op('funding/zap', {
+    receipt: {
+      type: 'object',
+      properties: {
+        id: hexKey,
+        pubkey: hexKey,
+        created_at: { type: 'integer', minimum: 0, maximum: 253402300799 },
+        kind: { const: 9735 },
+        tags: { type: 'array', maxItems: 40, items: { type: 'array', minItems: 1, maxItems: 20, items: { type: 'string', maxLength: 16000 } } },
+        content: text(2000),
+        sig: { type: 'string', pattern: '^[0-9a-f]{128}$' }
+      },
+      required: ['id', 'pubkey', 'created_at', 'kind', 'tags', 'content', 'sig'],
+      additionalProperties: false
+    },
+    preimage: hexKey
+  }, ['receipt'])
 }
 
 // Compiled validators by op type, shared by every OpValidator and compiled on first use: a

@@ -25,6 +25,9 @@ export interface BitcoinProof { rawTx: string; txoutproof: string; headers: stri
  */
 export interface RootstockProof { rawTx: string; receipt: string; header: string; txIndex: number; txProof: string[]; receiptProof: string[] }
 
+/** A NIP-57 zap receipt (kind 9735) as it travels in a `funding/zap` op: a NIP-01 event. */
+export interface ZapReceiptEvent { id: string; pubkey: string; created_at: number; kind: number; tags: string[][]; content: string; sig: string }
+
 /** What a payer hands in to prove a Lightning payment: the invoice the payee posted and the preimage its wallet returned (hex). */
 export interface LightningProof { invoice: string; preimage: string }
 export type PaymentKind = 'funding' | 'disbursement' | 'repayment' | 'distribution'
@@ -88,6 +91,11 @@ export type Op = OpBase & (
   | { type: 'trust/issuer'; credentialType: CredentialType; issuer: DidKey; trusted: boolean }
   | { type: 'trust/verifier'; verifier: DidKey; trusted: boolean }
   | { type: 'trust/governance'; credentialType: CredentialType; governance: DidKey; trusted: boolean }
+  // scope: 'organization' or a project id; proof: BIP-340 by `pubkey` (books/nostr/binding.ts)
+  | { type: 'nostr/key'; pubkey: string; scope: string; proof: string; active: boolean }
+  // NIP-57 zaps for a project's NIP-99 listing (books/funding/zap-handlers.ts, core/nostr/zap.ts)
+  | { type: 'project/zap'; projectId: string; lud16: string; serverPubkey: string; listing: string; recipient: string }
+  | { type: 'funding/zap'; receipt: ZapReceiptEvent; preimage?: string }
 )
 
 export type OpType = Op['type']

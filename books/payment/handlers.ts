@@ -87,6 +87,7 @@ export async function reservePayment (ctx: ApplyContext, op: PaymentFactsOp, ori
       if (op.signer !== originator) return 'only the originator distributes to investors'
       const f = await ctx.get('fundings', op.ref)
       if (!f) return `no funding ${op.ref}`
+      if (f.investor === null) return 'this funding came from a zap: its zapper is no member, so there is no one in the book to distribute to'
       if (op.currency !== f.currency) return `distribution currency must be ${f.currency}`
       const early = notBefore(op.ts, f.committedAt, 'the funding commitment')
       if (early) return early

@@ -12,10 +12,40 @@
  */
 import '../runtime/text-encoding.ts' // before @noble/@scure: Bare has no TextEncoder global
 import { HDKey, HARDENED_OFFSET } from '@scure/bip32'
-import { finalizeEvent, getPublicKey, type EventTemplate, type VerifiedEvent } from 'nostr-tools/pure'
+import { schnorr } from '@noble/curves/secp256k1.js'
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
+import { getEventHash, getPublicKey, verifiedSymbol, type EventTemplate, type VerifiedEvent } from 'nostr-tools/pure'
 import b4a from 'b4a'
 import sodium from 'sodium-universal'
 import { GrowrError } from '../errors.ts'
+
+/**
+ * 32 bytes of BIP-340 auxiliary randomness from libsodium (sodium-universal): noble draws its
+ * own from crypto.getRandomValues, which Bare does not have, so nostr-tools' finalizeEvent and a
+ * bare schnorr.sign fail there. Fresh randomness per signature, as BIP-340 recommends.
+ */
+export function auxRandom (): Uint8Array {
+  const out = b4a.alloc(32)
+  sodium.randombytes_buf(out)
+  return out
+}
+
+/**
+ * Signs an event as nostr-tools' finalizeEvent does (NIP-01 id, BIP-340 signature), with the
+ * auxiliary randomness from {@link auxRandom}, so it works under Bare as under Node.
+ * @param template kind, created_at (seconds), tags, content
+ * @param secretKey 32 bytes
+ * @returns the signed event, marked verified for nostr-tools like finalizeEvent's
+ */
+export function signEvent (template: EventTemplate, secretKey: Uint8Array): VerifiedEvent {
+  const pubkey = getPublicKey(secretKey)
+  const base = { kind: template.kind, created_at: template.created_at, tags: template.tags, content: template.content, pubkey }
+  const id = getEventHash(base)
+  const sig = bytesToHex(schnorr.sign(hexToBytes(id), secretKey, auxRandom()))
+  const event = { ...base, id, sig } as VerifiedEvent
+  ;(event as unknown as Record<symbol, boolean>)[verifiedSymbol] = true
+  return event
+}
 
 /** SLIP-0044 coin type of Nostr. */
 export const NOSTR_COIN_TYPE = 1237
@@ -91,12 +121,12 @@ export class NostrSigner {
   }
 
   /**
-   * Signs an event (NIP-01: id = sha256 of the serialised event, BIP-340 signature).
+   * Signs an event (NIP-01: id = sha256 of the serialised event, BIP-340 signature; {@link signEvent}).
    * @param template kind, created_at (seconds), tags, content
    * @returns the signed event, as nostr-tools' finalizeEvent makes it
    */
   async sign (template: EventTemplate, scope: NostrScope = { kind: 'organization' }): Promise<VerifiedEvent> {
-    return await this.withKey(accountOf(scope), (k) => finalizeEvent(template, k.secretKey))
+    return await this.withKey(accountOf(scope), (k) => signEvent(template, k.secretKey))
   }
 
   /**

@@ -4,8 +4,8 @@
  * verification services, revocation lists, repayment history, and the request/response protocol
  * they speak on the node's swarm connections. The node itself knows nothing of credentials.
  *
- * Lifecycle: ready() opens (after the node) the SSCR, the wallet keys, the status registry and
- * resolver, then the RPC on the swarm; close() tears down in reverse. The node is not closed here:
+ * Lifecycle: ready() opens (after the node) the SSCR, the wallet keys, Nostr publishing
+ * (core/nostr/publisher.ts), the status registry and resolver, then the RPC on the swarm; close() tears down in reverse. The node is not closed here:
  * its owner does.
  */
 import ReadyResource from 'ready-resource'
@@ -37,6 +37,10 @@ import { nodeChainSources } from '../governance/issuer-trust.ts'
 import type { AdService as AdOffer } from '../network/ads/advertisement.ts'
 import type { ExposureService } from '../exposure/service.ts'
 import { createExposureService } from '../exposure/wiring.ts'
+import { TrustlineSync, type TrustlineSyncOptions } from '../credit/sync.ts'
+import { CreditRelay, type CreditRelayOptions } from '../credit/relay.ts'
+import { NostrService, type NostrServiceOptions } from '../nostr/publisher.ts'
+import { NostrSigner } from '../nostr/keys.ts'
 import { isDidKey } from '../identity/did-key.ts'
 import type { Network } from '../governance/network.ts'
 import sodium from 'sodium-universal'
@@ -77,6 +81,12 @@ export interface ServicesOptions {
   ads?: AdServiceOptions | false
   /** how long a connected peer's verified certification is reused before it is checked again, ms (default 5 min) */
   peerCertificationMaxAgeMs?: number
+  /** bilateral trustlines (core/credit/sync.ts): options such as a policy for incoming proposals; false: none */
+  trustlines?: Pick<TrustlineSyncOptions, 'policy' | 'connectTimeoutMs'> | false
+  /** run a credit relay (core/credit/relay.ts) and offer it in the ads; false or absent: none */
+  relay?: Omit<CreditRelayOptions, 'store' | 'rpc' | 'pubsub' | 'swarm'> | boolean
+  /** publishing on Nostr (core/nostr/publisher.ts): options, e.g. the WebSocket client; false: none */
+  nostr?: NostrServiceOptions | false
 }
 
 export class Services extends ReadyResource {
@@ -100,6 +110,12 @@ export class Services extends ReadyResource {
   ads: AdsService | null = null
   /** credit-exposure queries by the borrower's consent (core/exposure/); opened after the ads */
   exposure: ExposureService | null = null
+  /** this node's trustlines and their two-party sync (core/credit/sync.ts); opened after the rpc, offline too */
+  trustlines: TrustlineSync | null = null
+  /** the credit relay, when the node runs one; opened after the pubsub */
+  relay: CreditRelay | null = null
+  /** publishing on Nostr and listings read back (core/nostr/publisher.ts); opened after the wallet keys */
+  nostr: NostrService | null = null
   private holderAgent: Holder | null = null
   /** this node's own certificate chain as its hellos carry it: read from the local bee, refreshed by refreshOwnChain() */
   private ownChainCache: unknown[] = []
@@ -131,6 +147,11 @@ export class Services extends ReadyResource {
     this.keys = new Wallet({ dir: node.storage, identity })
     await this.keys.ready()
     if (this.closing) return
+    if (this.opts.nostr !== false) {
+      this.nostr = new NostrService({ host: node, signer: new NostrSigner(this.keys), ...(this.opts.nostr ?? {}) })
+      await this.nostr.ready()
+      if (this.closing) return
+    }
     if (this.opts.bitcoin) {
       this.bitcoin = new BitcoinRail({ host: node, keys: this.keys, config: this.opts.bitcoin })
       await this.bitcoin.ready()
@@ -213,6 +234,14 @@ export class Services extends ReadyResource {
       swarm.on('connection', this.onpubsubconn)
       for (const conn of swarm.connections) this.pubsub.attach(conn)
     }
+    if (this.opts.trustlines !== false && !this.closing) {
+      this.trustlines = new TrustlineSync({ local: node.local as Hyperbee, identity, rpc: this.rpc, now, ...(this.opts.trustlines ?? {}) })
+      await this.trustlines.ready()
+    }
+    if (this.opts.relay && !this.closing) {
+      this.relay = new CreditRelay({ store: node.store as Corestore, rpc: this.rpc, pubsub: this.pubsub, swarm, now, ...(this.opts.relay === true ? {} : this.opts.relay) })
+      await this.relay.ready()
+    }
     if (this.opts.ads !== false && !this.closing) await this.openAds()
     if (!this.closing) {
       this.exposure = createExposureService(this, { now })
@@ -231,9 +260,11 @@ export class Services extends ReadyResource {
     const announce = this.opts.announce === true
     // a service node (announced on its DID topic) offers verification, and issuing of the types it has enrolled
     const offers = async (): Promise<AdOffer[]> => {
-      if (!announce) return []
+      const relay: AdOffer[] = this.opts.relay ? [{ type: 'relay' }] : []
+      if (!announce) return relay
       const types = [...new Set((await issuing.enrolled()).map((e) => e.type))].sort()
-      return types.length > 0 ? [{ type: 'verification' }, { type: 'issuing', credentialTypes: types }] : [{ type: 'verification' }]
+      const services: AdOffer[] = types.length > 0 ? [{ type: 'verification' }, { type: 'issuing', credentialTypes: types }] : [{ type: 'verification' }]
+      return [...relay, ...services]
     }
     // the ads travel on the network this node is in, carry its certificate chain, and mark each
     // peer by whether its chain reaches the network's founders (core/governance/chain.ts)
@@ -272,6 +303,8 @@ export class Services extends ReadyResource {
   protected async _close (): Promise<void> {
     if (this.exposure) await this.exposure.close().catch(safetyCatch)
     if (this.ads) await this.ads.close().catch(safetyCatch)
+    if (this.relay) await this.relay.close().catch(safetyCatch)
+    if (this.trustlines) await this.trustlines.close().catch(safetyCatch)
     this.certifications.clear()
     this.node.off('book', this.onbook)
     if (this.node.swarm) this.node.swarm.off('connection', this.onpubsubconn)
@@ -286,6 +319,7 @@ export class Services extends ReadyResource {
     if (this.registry) await this.registry.close().catch(safetyCatch)
     if (this.rootstock) await this.rootstock.close().catch(safetyCatch)
     if (this.bitcoin) await this.bitcoin.close().catch(safetyCatch)
+    if (this.nostr) await this.nostr.close().catch(safetyCatch)
     if (this.keys) await this.keys.close().catch(safetyCatch)
     if (this.wallet) await this.wallet.close().catch(safetyCatch)
   }

@@ -114,7 +114,13 @@ const FIELDS: Record<OpType, Record<string, fc.Arbitrary<unknown>>> = {
   'payment/reorg': { paymentId: idArb, ancestors: fc.array(hex(160), { maxLength: 2 }), branch: fc.array(hex(160), { minLength: 1, maxLength: 3 }) },
   'trust/issuer': { credentialType: fc.constantFrom(...CREDENTIAL_TYPES), issuer: didArb, trusted: fc.boolean() },
   'trust/verifier': { verifier: didArb, trusted: fc.boolean() },
-  'trust/governance': { credentialType: fc.constantFrom(...CREDENTIAL_TYPES), governance: didArb, trusted: fc.boolean() }
+  'trust/governance': { credentialType: fc.constantFrom(...CREDENTIAL_TYPES), governance: didArb, trusted: fc.boolean() },
+  'nostr/key': { pubkey: hex(64), scope: fc.oneof(fc.constant('organization'), idArb), proof: hex(128), active: fc.boolean() },
+  'project/zap': { projectId: idArb, lud16: fc.constantFrom('fund@wallet.example', 'a.b+c@pay.example.org:8443'), serverPubkey: hex(64), listing: fc.tuple(hex(64), fc.stringMatching(/^[a-z0-9-]{1,40}$/)).map(([pk, d]) => `30402:${pk}:${d}`), recipient: hex(64) },
+  'funding/zap': {
+    receipt: fc.record({ id: hex(64), pubkey: hex(64), created_at: fc.integer({ min: 0, max: 253402300799 }), kind: fc.constant(9735), tags: fc.array(fc.array(textArb(200), { minLength: 1, maxLength: 3 }), { maxLength: 6 }), content: textArb(2000), sig: hex(128) }),
+    preimage: fc.option(hex(64), { nil: undefined })
+  }
 }
 
 /** A signed-to-be op and which of `pool` signs it. */

@@ -11,6 +11,7 @@ import { Onboarding } from '../features/onboarding/Onboarding.tsx'
 import { NetworkScreen } from '../features/network/NetworkScreen.tsx'
 import { MarketplaceScreen } from '../features/marketplace/MarketplaceScreen.tsx'
 import { OriginatorScreen } from '../features/originator/OriginatorScreen.tsx'
+import { PublishingScreen } from '../features/publishing/PublishingScreen.tsx'
 import { BorrowerScreen } from '../features/borrower/BorrowerScreen.tsx'
 import { InvestorScreen } from '../features/investor/InvestorScreen.tsx'
 import { CredentialsScreen } from '../features/credentials/CredentialsScreen.tsx'
@@ -20,6 +21,7 @@ export const TABS = [
   { id: 'network', label: 'Network' },
   { id: 'marketplace', label: 'Marketplace' },
   { id: 'originator', label: 'Originator' },
+  { id: 'publishing', label: 'Publishing' },
   { id: 'borrower', label: 'Borrower' },
   { id: 'investor', label: 'Investor' },
   { id: 'credentials', label: 'Credentials' },
@@ -91,6 +93,7 @@ function Shell ({ tab, setTab, storageNotes }: { tab: Tab; setTab: (t: Tab) => v
           {tab === 'network' && <NetworkScreen />}
           {tab === 'marketplace' && <MarketplaceScreen />}
           {tab === 'originator' && <OriginatorScreen />}
+          {tab === 'publishing' && <PublishingScreen />}
           {tab === 'borrower' && <BorrowerScreen />}
           {tab === 'investor' && <InvestorScreen />}
           {tab === 'credentials' && <CredentialsScreen />}

@@ -1,9 +1,10 @@
 /**
  * Marketplace: the network this node is in, the open projects its originators advertise (grouped
- * by originator, each with its certification mark), the credential issuers and verifiers on it,
- * and joining an advertised book in one click. Joining follows the book read-only; the book then
- * shows in the picker below with its projects, and when it has an open public project one more
- * click asks its originator to admit this node as a borrower or investor (else: an invite).
+ * by originator, each with its certification mark), Growr listings found on Nostr ("On Nostr",
+ * NostrListings.tsx), the credential issuers and verifiers on it, and joining an advertised book
+ * in one click. Joining follows the book read-only; the book then shows in the picker below with
+ * its projects, and when it has an open public project one more click asks its originator to
+ * admit this node as a borrower or investor (else: an invite).
  *
  * The ads arrive by gossip on the network topic and the core pushes no event for them, so the
  * lists re-read on a timer (and on peer and book events); everything shown comes from other
@@ -16,6 +17,7 @@ import { useNode, type BookInfo } from '../../app/node-context.tsx'
 import { Alert, Badge, Button, Card, Mono, Table } from '../../components/index.ts'
 import { useToast } from '../../components/Toast.tsx'
 import { BookPicker, useBookChoice } from '../shared/BookPicker.tsx'
+import { NostrListingsCard } from './NostrListings.tsx'
 import { certificationOf, groupByOriginator, listerMismatch, organizationWords, serviceProviders, type OriginatorGroup, type ProjectRow, type ProviderRow } from './market.ts'
 import type { NodeListing, ProjectListing } from '../../../core/network/ads/directory.ts'
 import type { Project } from '../../../books/entities.ts'
@@ -56,6 +58,7 @@ export function MarketplaceScreen () {
         {groups.length > MAX_SHOWN && <p className='muted small' data-testid='market-projects-more'>Showing {MAX_SHOWN} of {groups.length} originators (certified ones first).</p>}
         {groups.slice(0, MAX_SHOWN).map((g) => <OriginatorProjects key={g.did} group={g} node={byDid.get(g.did)} me={me} followed={followed} onJoined={(topic) => { node.reload(); setBook(topic) }} />)}
       </Card>
+      <NostrListingsCard books={books} onFollowed={(topic) => { node.reload(); setBook(topic) }} />
       <Card title='Service providers' subtitle='Credential issuers and verifiers on this network.' testid='market-providers'>
         <Alert error={nodes.error} />
         {providers.length > MAX_SHOWN && <p className='muted small'>Showing {MAX_SHOWN} of {providers.length} providers (certified ones first).</p>}

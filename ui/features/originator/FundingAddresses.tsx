@@ -22,7 +22,7 @@ export function FundingAddressesCard ({ book, bookName, fundings, projects }: { 
     <Card title='Fundings to receive on Bitcoin' subtitle='Post an address for each commitment: the investor pays to it, and your node proves the payment in the book.' testid='funding-addresses'>
       {rows.map((f) => (
         <div key={f.fundingId} className='stack' style={{ gap: 6 }} data-testid={'funding-address-' + f.fundingId}>
-          <span className='small'><strong>{projects.get(f.projectId)?.terms.name}</strong>: {formatMinor(f.amount, f.currency)} from <Mono value={f.investor} keep={8} /></span>
+          <span className='small'><strong>{projects.get(f.projectId)?.terms.name}</strong>: {formatMinor(f.amount, f.currency)} from {f.investor !== null ? <Mono value={f.investor} keep={8} /> : <>a zap by <Mono value={f.zap?.zapper ?? ''} keep={8} /></>}</span>
           {f.status === 'committed' && <PostAddress book={book} project={projects.get(f.projectId)} posted={posted.data} kind='funding' refId={f.fundingId} amount={f.amount} label={bookName} message={`funding of ${projects.get(f.projectId)?.terms.name ?? ''}`} testid='post-funding-address' />}
           <ChainProgress book={book} project={projects.get(f.projectId)} posted={posted.data} kind='funding' refId={f.fundingId} testid='chain-funding' />
         </div>

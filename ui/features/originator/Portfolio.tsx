@@ -129,7 +129,7 @@ export function DistributeCard ({ book, bookName, fundings, projects }: { book: 
         rowKey={(f) => f.fundingId}
         empty='Nothing owed right now.'
         columns={[
-          { header: 'Investor', cell: (f) => <Mono value={f.investor} keep={8} /> },
+          { header: 'Investor', cell: (f) => f.investor !== null ? <Mono value={f.investor} keep={8} /> : <span className='small'>zap from <Mono value={f.zap?.zapper ?? ''} keep={8} /></span> },
           { header: 'Funded', align: 'right', cell: (f) => formatMinor(f.amount, f.currency) },
           { header: 'Owed', align: 'right', cell: (f) => formatMinor(f.entitled - f.distributed, f.currency) }
         ]}
