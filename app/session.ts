@@ -56,6 +56,8 @@ export interface SessionEvents {
   'market.changed': Record<string, never>
   /** a consent given, received or revoked, or a credit-exposure query answered (core/exposure/) */
   'exposure.changed': Record<string, never>
+  /** a trustline's signed state or its pending proposals changed (core/credit/sync.ts) */
+  'trustline.changed': { id: string }
   /** Nostr publishing changed: a relay's state or an event's delivery (outbox), or listings read from relays (core/nostr/publisher.ts); re-read nostr.status / nostr.listings */
   'nostr.changed': Record<string, never>
   /** an identity now exists (created or restored) and the node runs */
@@ -251,8 +253,14 @@ export class Session extends ReadyResource {
     if (nostr) {
       // a relay's state moves on each delivery, failure and retry: a burst becomes one event
       const onnostr = () => this.debounce('nostr', () => this.emit('event', { event: 'nostr.changed', data: {} }))
-      nostr.on('relay', onnostr).on('listings', onnostr).on('error-recorded', onnostr)
-      this.unsubscribe.push(() => { nostr.off('relay', onnostr).off('listings', onnostr).off('error-recorded', onnostr) })
+      nostr.on('relay', onnostr).on('listings', onnostr).on('error-recorded', onnostr).on('zap', onnostr)
+      this.unsubscribe.push(() => { nostr.off('relay', onnostr).off('listings', onnostr).off('error-recorded', onnostr).off('zap', onnostr) })
+    }
+    const trustlines = services.trustlines
+    if (trustlines) {
+      const ontrustline = (id: string) => this.debounce('trustline', () => this.emit('event', { event: 'trustline.changed', data: { id } }))
+      trustlines.on('update', ontrustline)
+      this.unsubscribe.push(() => trustlines.off('update', ontrustline))
     }
     if (services.bitcoin) this.watchBitcoin(services.bitcoin)
     if (services.rootstock) this.watchRootstock(services.rootstock)

@@ -306,9 +306,17 @@ market.command('join <topic>').description('follow a book a network ad lists; wi
 const nostr = program.command('nostr').description('publishing on Nostr: the organization\'s profile, relays, NIP-99 listings of public projects, listings read back')
 nostr.command('profile').description('show the organization\'s Nostr profile and npub; with --name (or any option), set it and queue a new profile event')
   .option('--name <name>').option('--about <text>').option('--picture <url>', 'http(s) URL').option('--website <url>', 'http(s) URL')
+  .option('--lud16 <address>', 'Lightning address (name@domain) zaps to the organization are paid through')
   .option('--location <text>', 'where the lending happens, shown on listings (\'\' to clear)')
-  .action(async (o: { name?: string; about?: string; picture?: string; website?: string; location?: string }) => print(await run('nostr.profile', o), (r: Contract['nostr.profile']['result']) =>
-    `${r.npub}\n${r.profile ? `${r.profile.name}${r.profile.about ? `: ${r.profile.about}` : ''}${r.profile.website ? `\n${r.profile.website}` : ''}` : 'no profile yet: growr nostr profile --name NAME --about TEXT'}${r.location ? `\nlocation ${r.location}` : ''}`))
+  .action(async (o: { name?: string; about?: string; picture?: string; website?: string; lud16?: string; location?: string }) => print(await run('nostr.profile', o), (r: Contract['nostr.profile']['result']) =>
+    `${r.npub}\n${r.profile ? `${r.profile.name}${r.profile.about ? `: ${r.profile.about}` : ''}${r.profile.website ? `\n${r.profile.website}` : ''}${r.profile.lud16 ? `\nzaps ${r.profile.lud16}` : ''}` : 'no profile yet: growr nostr profile --name NAME --about TEXT'}${r.location ? `\nlocation ${r.location}` : ''}`))
+nostr.command('project <book> <project>').description('the key a project\'s listing is signed with; --own-key gives it its own key and profile (bound in the book), --org-key goes back to the organization\'s')
+  .option('--own-key', 'sign with the project\'s own NIP-06 key').option('--org-key', 'sign with the organization\'s key')
+  .action(async (book: string, projectId: string, o: { ownKey?: boolean; orgKey?: boolean }) => {
+    if (o.ownKey && o.orgKey) throw GrowrError.BAD_ARGUMENT('--own-key or --org-key, not both')
+    print(await run('nostr.project', { book, project: projectId, ownKey: o.ownKey ? true : o.orgKey ? false : undefined }), (r: Contract['nostr.project']['result']) =>
+      `project ${r.project}: ${r.ownKey ? 'its own key' : 'the organization\'s key'} ${r.npub}\nlisting ${r.listing} (zap settings name this address)`)
+  })
 nostr.command('relays').description('the relays this node publishes to and reads from, with their state; --set, --add or --remove to change them')
   .option('--set <urls>', 'comma-separated ws:// or wss:// URLs (\'\' for none)').option('--add <url>').option('--remove <url>')
   .action(async (o: { set?: string; add?: string; remove?: string }) => print(await run('nostr.relays', { set: o.set === undefined ? undefined : o.set.split(',').map((u) => u.trim()).filter(Boolean), add: o.add, remove: o.remove }), (r: Contract['nostr.relays']['result']) =>
@@ -710,6 +718,25 @@ trustlineGroup.command('import <dir>')
     }
     if (report.discrepancies.length > 0) process.exitCode = 1
   })
+// from an imported trustline to a confirmed one (core/credit/migration/confirm.ts), and anchors (core/credit/anchor.ts)
+trustlineGroup.command('adopt <dir>').description('keep an export\'s trustlines in this node for confirmation (the reconciliation report as with import)')
+  .option('--operator <did>', 'the import operator, trusted to attest accounts that have no legacy key').option('--asset <code>', 'asset code of the amounts', 'CAD')
+  .action(async (dir: string, o: { operator?: string; asset: string }) => print(await run('trustline.import', { dir: path.resolve(dir), asset: o.asset, operator: o.operator }), (r: Contract['trustline.import']['result']) => `kept ${r.imported} imported trustlines (${r.report.reconciled} reconciled, ${r.report.discrepancies.length} discrepancies)`))
+trustlineGroup.command('claim-message').requiredOption('--user <id>', 'your legacy user id').description('the text your old account\'s key signs (EIP-191 personal_sign) to bind it to this DID')
+  .action(async (o: { user: string }) => print(await run('trustline.claimDraft', { user: o.user }), (r: Contract['trustline.claimDraft']['result']) => r.message))
+trustlineGroup.command('claim').requiredOption('--user <id>', 'your legacy user id').option('--legacy-signature <hex>', 'your old key\'s signature of claim-message')
+  .option('--operator <did>', 'the operator who attests the claim').option('--attestation <hex>', 'its signature').option('--with <did>', 'the partner: exchange claims now')
+  .description('bind this DID to your old account; with --with, open the imported trustlines you share, unconfirmed')
+  .action(async (o: { user: string; legacySignature?: string; operator?: string; attestation?: string; with?: string }) => print(await run('trustline.claim', {
+    user: o.user, legacySignature: o.legacySignature, with: o.with, attestation: o.operator && o.attestation ? { operator: o.operator, sig: o.attestation } : undefined
+  }), (r: Contract['trustline.claim']['result']) => [`account ${r.claim.claim.legacyUser} bound to ${r.claim.claim.did}`, ...r.opened.map((x) => `  imported trustline ${x}: open, unconfirmed`), ...r.refused.map((x) => `  refused: ${x}`)].join('\n')))
+trustlineGroup.command('imports').description('imported trustlines you have an account on, and whether both parties confirmed them')
+  .action(async () => print(await run('trustline.imports', {}), (r: Contract['trustline.imports']['result']) => r.map((x) => `legacy ${x.legacyId} ${x.userA.userName} / ${x.userB.userName}: ${x.status}${x.trustline ? ` (trustline ${x.trustline})` : ''}`).join('\n') || 'no imported trustlines of yours'))
+trustlineGroup.command('confirm').requiredOption('--legacy <id>', 'the legacy trustline id').description('sign the opening state of an imported trustline (countersign the partner\'s confirm, or propose it)')
+  .action(async (o: { legacy: string }) => print(await run('trustline.confirmImport', { legacyId: o.legacy }), (r: Contract['trustline.confirmImport']['result']) => `trustline ${r.id}: ${r.status}`))
+trustlineGroup.command('anchor-verify <file>').description('check an anchor proof (JSON) offline').option('--network <name>', 'Bitcoin network', 'mainnet').option('--confirmations <n>', 'least confirmations', '6')
+  .action(async (file: string, o: { network: 'mainnet' | 'testnet' | 'signet' | 'regtest'; confirmations: string }) => print(await run('anchor.verify', { proof: JSON.parse(fs.readFileSync(file, 'utf8')), network: o.network, minConfirmations: Number(o.confirmations) }),
+    (r: Contract['anchor.verify']['result']) => r.ok ? `anchored: trustline ${r.line} at seq ${r.seq} (state ${r.state}), signed by ${r.signers.length} part${r.signers.length === 1 ? 'y' : 'ies'}, in tx ${r.txid}, block ${r.blockHash}, ${r.confirmations} confirmations` : `REFUSED: ${r.reason}`))
 
 program.command('eligibility').description('check eligibility for a project with your credentials (nothing is written to the book)')
   .requiredOption('--book <topic>').requiredOption('--project <id>')
@@ -773,3 +800,21 @@ try {
   console.error(`growr: ${e.code ? e.message : (e.stack ?? String(e))}`)
   process.exit(e.code === 'BAD_ARGUMENT' ? 2 : 1)
 }
+
+// Multi-hop payments (core/credit/payment.ts): the payee makes an invoice, the payer pays it over the network.
+const payGroup = program.commands.find((c) => c.name() === 'trustline') ?? program.command('trustline')
+payGroup.command('invoice').requiredOption('--amount <n>', 'minor units').option('--asset <code>', 'asset code', 'CAD').option('--memo <text>', 'what it is for').option('--expires <ms>', 'how long it can be paid, ms', int)
+  .description('make an invoice to be paid over the network; prints it as JSON: hand it to the payer')
+  .action(async (o: { amount: string; asset: string; memo?: string; expires?: number }) => print(await run('trustline.invoice', { amount: o.amount, asset: o.asset, memo: o.memo, expiresInMs: o.expires }), (x: Contract['trustline.invoice']['result']) => `invoice for ${x.amount} ${x.asset} to ${x.payee}, hash ${x.hash}\n${JSON.stringify(x)}`))
+payGroup.command('pay').requiredOption('--invoice <json>', 'the payee\'s invoice (JSON, from `growr trustline invoice`)').option('--to <did>', 'the payee you expect').option('--amount <n>', 'the amount you expect, minor units').option('--relay <did>', 'the relay to ask for routes (default: one from the ads)')
+  .description('pay an invoice over trustlines, through up to 5 hops')
+  .action(async (o: { invoice: string; to?: string; amount?: string; relay?: string }) => {
+    let invoice: Contract['trustline.pay']['args']['invoice']
+    try { invoice = JSON.parse(o.invoice) } catch { throw GrowrError.BAD_ARGUMENT('--invoice is the JSON `growr trustline invoice` printed') }
+    if (o.to !== undefined && invoice.payee !== o.to) throw GrowrError.BAD_ARGUMENT(`the invoice pays ${String(invoice.payee)}, not ${o.to}`)
+    if (o.amount !== undefined && invoice.amount !== o.amount) throw GrowrError.BAD_ARGUMENT(`the invoice is for ${String(invoice.amount)}, not ${o.amount}`)
+    print(await run('trustline.pay', { invoice, relay: o.relay }), (x: Contract['trustline.pay']['result']) => x.status === 'settled' ? `paid over ${x.hops} hops; proof of payment (preimage) ${x.preimage}` : `refused after ${x.attempts} attempt(s): no route could carry it (nothing moved)`)
+  })
+payGroup.command('announce').requiredOption('--id <id>', 'the trustline').option('--relay <did>', 'the relay (default: one from the ads)')
+  .description('announce a trustline to a relay, signed by both parties (limits and cap only, never the balance)')
+  .action(async (o: { id: string; relay?: string }) => print(await run('trustline.announce', { id: o.id, relay: o.relay }), (x: Contract['trustline.announce']['result']) => `${x.stored ? 'announced to' : 'already held by'} ${x.relay}${x.cap ? `, cap ${x.cap}` : ''}`))

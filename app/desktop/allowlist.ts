@@ -30,8 +30,10 @@ export const API_METHODS = [
   'receipt.export', 'receipt.verify', 'receipt.validate', 'market.query', 'market.projects', 'market.join',
   'pubsub.topics',
   'consent.grant', 'consent.revoke', 'consent.list', 'exposure.check', 'exposure.log',
-  'nostr.profile', 'nostr.relays', 'nostr.publish', 'nostr.status', 'nostr.listings',
-  'trustline.open', 'trustline.propose', 'trustline.accept', 'trustline.reject', 'trustline.show', 'trustline.list', 'trustline.sync'
+  'nostr.profile', 'nostr.relays', 'nostr.publish', 'nostr.status', 'nostr.listings', 'nostr.project',
+  'trustline.open', 'trustline.propose', 'trustline.accept', 'trustline.reject', 'trustline.show', 'trustline.list', 'trustline.sync',
+  'trustline.import', 'trustline.claimDraft', 'trustline.claim', 'trustline.imports', 'trustline.confirmImport',
+  'anchor.prepare', 'anchor.prove', 'anchor.verify', 'trustline.invoice', 'trustline.pay', 'trustline.announce', 'trustline.routes'
 ] as const satisfies ReadonlyArray<keyof Api>
 
 /** Api methods missing from API_METHODS; `never` when the list is complete. */

@@ -13,23 +13,33 @@ import b4a from 'b4a'
 import { GrowrError } from '../../core/errors.ts'
 import type { GrowrNode } from '../../core/node.ts'
 import type { Services } from '../../core/services/services.ts'
-import type { NostrService, NostrStatus } from '../../core/nostr/publisher.ts'
+import type { NostrService, NostrStatus, ProjectKeySetting } from '../../core/nostr/publisher.ts'
 import type { NostrProfile } from '../../core/nostr/events.ts'
 import type { NostrListing } from '../../core/nostr/listings.ts'
 import type { RelayState } from '../../core/nostr/relays.ts'
 import { parseTopic } from '../../books/book.ts'
 
-export type { NostrStatus, PublishedEvent } from '../../core/nostr/publisher.ts'
+export type { NostrStatus, PublishedEvent, ProjectKeySetting, ZapOutcome } from '../../core/nostr/publisher.ts'
 export type { NostrListing } from '../../core/nostr/listings.ts'
 export type { RelayState } from '../../core/nostr/relays.ts'
 
 export interface NostrContract {
   /**
    * The organization's Nostr profile (kind 0). With `name` (and optionally about, picture, website
-   * as http(s) URLs, `location` for listings, '' to clear it), saves it and queues a new profile
-   * event. Returns the profile (null when never set), the organization's public key and npub.
+   * as http(s) URLs, `lud16` a Lightning address zaps to the organization's key are paid through,
+   * `location` for listings, '' to clear it), saves it and queues a new profile event. Returns the
+   * profile (null when never set), the organization's public key and npub.
    */
-  'nostr.profile': { args: { name?: string; about?: string; picture?: string; website?: string; location?: string }; result: { profile: NostrProfile | null; location: string | null; pubkey: string; npub: string } }
+  'nostr.profile': { args: { name?: string; about?: string; picture?: string; website?: string; lud16?: string; location?: string }; result: { profile: NostrProfile | null; location: string | null; pubkey: string; npub: string } }
+  /**
+   * The key one project of a book this node originates is published with. `ownKey: true` gives it
+   * its own NIP-06 key: bound in the book at once (op `nostr/key` for that project), its listing
+   * and milestone notes signed with it, and its own kind 0 profile (the project's name, and the
+   * Lightning address of its zap settings); `false` goes back to the organization's key. A change
+   * republishes the listing and deletes the one the other key signed. Without `ownKey`, reads it.
+   * Returns the choice and the key (hex, npub) that signs the listing now.
+   */
+  'nostr.project': { args: { book: string; project: string; ownKey?: boolean }; result: ProjectKeySetting & { book: string; project: string } }
   /**
    * The relays the node publishes to and reads listings from, each with its state: ok, failed
    * (with lastError), unknown; `pending` events waiting for it; `retryAt` (ms) of the next retry.
@@ -45,6 +55,8 @@ export interface NostrContract {
    * Returns the status as `nostr.status` shows it.
    */
   'nostr.publish': { args: { book?: string; waitMs?: number }; result: NostrStatus }
+  // NostrStatus.zaps: zap receipts seen on the relays for this node's listings (NIP-57) and what
+  // became of each: accepted / rejected by the book (op funding/zap), or refused before it
   /**
    * What is published where: every event in the outbox (profile, relays, listings as
    * naddr/nevent, deletions, milestone notes) with its delivery per relay (pending, sent, refused
@@ -85,7 +97,7 @@ export function createNostrHandlers (node: GrowrNode, services: Services): Nostr
     async 'nostr.profile' (a) {
       const n = await nostr()
       const given = a ?? {}
-      if (given.name !== undefined || given.about !== undefined || given.picture !== undefined || given.website !== undefined) {
+      if (given.name !== undefined || given.about !== undefined || given.picture !== undefined || given.website !== undefined || given.lud16 !== undefined) {
         const old = await n.profile()
         await n.setProfile({ ...(old ?? {}), ...strip(given) }, given.location)
       } else if (given.location !== undefined) {
@@ -119,6 +131,15 @@ export function createNostrHandlers (node: GrowrNode, services: Services): Nostr
       if (waitMs > 0) await n.delivered(waitMs).catch(() => {})
       return await n.status()
     },
+    async 'nostr.project' (a) {
+      const n = await nostr()
+      if (typeof a?.book !== 'string' || typeof a.project !== 'string') throw GrowrError.BAD_ARGUMENT('book (topic key) and project are required')
+      if (a.ownKey !== undefined && typeof a.ownKey !== 'boolean') throw GrowrError.BAD_ARGUMENT('ownKey is true or false')
+      const book = node.findBook(b4a.toString(parseTopic(a.book), 'hex'))
+      if (!book) throw GrowrError.NOT_FOUND(`this node does not follow book ${a.book.slice(0, 60)}`)
+      const setting = await n.setProjectKey(book, a.project, a.ownKey)
+      return { ...setting, book: book.topic, project: a.project }
+    },
     async 'nostr.status' () { return await (await nostr()).status() },
     async 'nostr.listings' (a) {
       const n = await nostr()
@@ -132,8 +153,8 @@ export function createNostrHandlers (node: GrowrNode, services: Services): Nostr
   }
 }
 
-function strip (p: { name?: string; about?: string; picture?: string; website?: string }): Partial<NostrProfile> {
+function strip (p: { name?: string; about?: string; picture?: string; website?: string; lud16?: string }): Partial<NostrProfile> {
   const out: Partial<NostrProfile> = {}
-  for (const k of ['name', 'about', 'picture', 'website'] as const) if (p[k] !== undefined) out[k] = p[k]
+  for (const k of ['name', 'about', 'picture', 'website', 'lud16'] as const) if (p[k] !== undefined) out[k] = p[k]
   return out
 }

@@ -109,8 +109,8 @@ export function newTerms (x: DidKey, y: DidKey, asset: string, created: number, 
 }
 
 /**
- * The state at seq 0 of a trustline. A trustline opened with non-zero values (an import) starts
- * "unconfirmed": nothing but a two-party `confirm` applies until both have signed it.
+ * The state at seq 0 of a trustline. A trustline opened with non-zero values or an `origin` (an
+ * import) starts "unconfirmed": nothing but a two-party `confirm` applies until both have signed it.
  * @throws Error when the terms do not pass {@link checkTerms}
  */
 export function genesis (terms: TrustlineTerms): TrustlineState {
@@ -119,7 +119,8 @@ export function genesis (terms: TrustlineTerms): TrustlineState {
   const limitAtoB = BigInt(terms.limitAtoB)
   const limitBtoA = BigInt(terms.limitBtoA)
   const balance = BigInt(terms.balance)
-  const imported = limitAtoB !== 0n || limitBtoA !== 0n || balance !== 0n
+  // an origin names imported history: even an import at zero waits for both parties' confirm
+  const imported = terms.origin !== '' || limitAtoB !== 0n || limitBtoA !== 0n || balance !== 0n
   return {
     v: 1,
     id: termsId(terms),

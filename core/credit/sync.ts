@@ -85,6 +85,7 @@ export class TrustlineSync extends ReadyResource {
   private readonly identity: { did: DidKey; secretKey: Uint8Array }
   private readonly now: () => number
   private readonly policy: (state: TrustlineState, proposal: Proposal) => Decision
+  private readonly policies: Array<(state: TrustlineState, proposal: Proposal) => Decision> = []
   private readonly connectTimeoutMs: number
   private readonly locks = new Map<string, Promise<unknown>>()
   private readonly inflight = new Set<Promise<unknown>>()
@@ -112,6 +113,28 @@ export class TrustlineSync extends ReadyResource {
     for (const did of rpc.peers()) this.onpeer(did)
     // whoever comes back looks for its partners: they may have changed things while it was away
     this.background(this.reachPartners())
+  }
+
+  /**
+   * Adds a policy consulted before the one given at construction (multi-hop payments decide their
+   * htlc changes this way); the first answer other than 'ask' wins, else the constructor's policy.
+   * @param fn decides one incoming proposal on the state it applies to; must not throw
+   * @returns a function that removes it
+   */
+  addPolicy (fn: (state: TrustlineState, proposal: Proposal) => Decision): () => void {
+    this.policies.push(fn)
+    return () => {
+      const i = this.policies.indexOf(fn)
+      if (i !== -1) this.policies.splice(i, 1)
+    }
+  }
+
+  private decideOne (state: TrustlineState, proposal: Proposal): Decision {
+    for (const fn of this.policies) {
+      const d = fn(state, proposal)
+      if (d !== 'ask') return d
+    }
+    return this.policy(state, proposal)
   }
 
   /** Connects to every partner not connected now (they announce their DID); meeting follows on 'peer'. */
@@ -476,7 +499,7 @@ export class TrustlineSync extends ReadyResource {
     const line = await this.must(id)
     for (const rec of await this.store.proposals(id)) {
       if (rec.dir !== 'in' || rec.status !== 'pending' || rec.entry.proposal.seq !== line.state.seq + 1) continue
-      const d = this.policy(line.state, rec.entry.proposal)
+      const d = this.decideOne(line.state, rec.entry.proposal)
       if (d === 'accept') this.background(this.accept(id, rec.hash))
       else if (d === 'reject') this.background(this.reject(id, rec.hash, 'refused by policy'))
     }

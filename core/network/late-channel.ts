@@ -53,3 +53,42 @@ export function answerOpens (conn: object, channel: { protocol: string; id?: Uin
   ;(conn as { once?: (e: string, f: () => void) => void }).once?.('close', unpair)
   return unpair
 }
+
+/**
+ * The connections a channel service is attached to: each is attached once, its remote opens are
+ * answered (answerOpens) and our channel is opened now; close() stops answering on all of them.
+ */
+export class Attachments {
+  private readonly seen = new WeakSet<object>()
+  private readonly unpairs = new Set<() => void>()
+  private readonly channel: { protocol: string; id?: Uint8Array | null }
+  private readonly open: (conn: object) => void
+  private readonly clock: () => number
+
+  /**
+   * @param channel the protomux protocol name and id
+   * @param open creates and opens our channel on a connection (tolerating one already open)
+   * @param clock ms, for answerOpens' budget
+   */
+  constructor (channel: { protocol: string; id?: Uint8Array | null }, open: (conn: object) => void, clock: () => number = Date.now) {
+    this.channel = channel
+    this.open = open
+    this.clock = clock
+  }
+
+  /** Attaches `conn` once: answers its remote opens and opens our channel. Never throws. */
+  attach (conn: unknown): void {
+    if (conn === null || typeof conn !== 'object' || this.seen.has(conn)) return
+    this.seen.add(conn)
+    const unpair = answerOpens(conn, this.channel, this.open, this.clock)
+    this.unpairs.add(unpair)
+    ;(conn as { once?: (e: string, f: () => void) => void }).once?.('close', () => this.unpairs.delete(unpair))
+    try { this.open(conn) } catch (err) { safetyCatch(err) } // a dying stream: nothing to talk over
+  }
+
+  /** Stops answering remote opens on every attached connection. */
+  close (): void {
+    for (const unpair of [...this.unpairs]) unpair()
+    this.unpairs.clear()
+  }
+}

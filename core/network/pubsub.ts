@@ -29,7 +29,7 @@
 import '../runtime/text-encoding.ts'
 import ReadyResource from 'ready-resource'
 import Protomux from 'protomux'
-import { answerOpens } from './late-channel.ts'
+import { Attachments } from './late-channel.ts'
 import c from 'compact-encoding'
 import b4a from 'b4a'
 import sodium from 'sodium-universal'
@@ -289,8 +289,7 @@ export class PubSub extends ReadyResource {
   private readonly maxInvalid: number
   private readonly subscribers = new Map<string, Set<(msg: PubSubMessage) => void>>()
   private readonly channels = new Set<Channel>()
-  private readonly attached = new WeakSet<object>()
-  private readonly unpairs = new Set<() => void>()
+  private readonly attachments: Attachments
   /** id -> when we may forget it, ms; insertion order is age order */
   private readonly seen = new Map<string, number>()
   /** `${from} ${topic}` -> its window; insertion order is recency */
@@ -311,6 +310,8 @@ export class PubSub extends ReadyResource {
     this.did = opts.identity.did
     this.secretKey = opts.identity.secretKey
     this.now = opts.now ?? Date.now
+    // a peer whose pubsub starts later opens the channel then: answer it
+    this.attachments = new Attachments({ protocol: PUBSUB_PROTOCOL }, (c) => this.openChannel(c), this.now)
     this.maxPerMinute = positive(opts.maxPerMinute ?? DEFAULT_MAX_PER_MINUTE, 'maxPerMinute')
     this.maxHops = positive(opts.maxHops ?? DEFAULT_MAX_HOPS, 'maxHops')
     this.maxSkewMs = positive(opts.maxSkewMs ?? DEFAULT_MAX_SKEW_MS, 'maxSkewMs')
@@ -322,8 +323,7 @@ export class PubSub extends ReadyResource {
   protected async _open (): Promise<void> {}
 
   protected async _close (): Promise<void> {
-    for (const unpair of [...this.unpairs]) unpair()
-    this.unpairs.clear()
+    this.attachments.close()
     for (const ch of [...this.channels]) ch.close()
     this.channels.clear()
     this.subscribers.clear()
@@ -336,17 +336,8 @@ export class PubSub extends ReadyResource {
    * @param conn a Hyperswarm connection (NoiseSecretStream)
    */
   attach (conn: unknown): void {
-    if (this.closing || conn === null || typeof conn !== 'object' || this.attached.has(conn)) return
-    this.attached.add(conn)
-    // a peer whose pubsub starts later opens the channel then: answer it
-    const unpair = answerOpens(conn, { protocol: PUBSUB_PROTOCOL }, (c) => this.openChannel(c), this.now)
-    this.unpairs.add(unpair)
-    ;(conn as { once?: (e: string, f: () => void) => void }).once?.('close', () => this.unpairs.delete(unpair))
-    try {
-      this.openChannel(conn)
-    } catch (err) {
-      safetyCatch(err) // a dying stream: nothing to talk over
-    }
+    if (this.closing) return
+    this.attachments.attach(conn)
   }
 
   /**

@@ -24,6 +24,7 @@ import type { EventTemplate } from 'nostr-tools/pure'
 import type { Project } from '../../books/entities.ts'
 import type { Loan } from '../../books/entities.ts'
 import { GrowrError } from '../errors.ts'
+import { isLud16 } from './zap.ts'
 
 /** NIP-99 classified listing (active). */
 export const KIND_LISTING = 30402
@@ -38,8 +39,12 @@ export const LISTING_HASHTAGS = ['growr', 'microlending'] as const
 /** The tag naming the book (topic key, z32) and the project a listing or note is about. */
 export const GROWR_TAG = 'growr'
 
-/** The organization's public profile (NIP-01 kind 0 content). */
-export interface NostrProfile { name: string; about: string; picture?: string; website?: string }
+/**
+ * A public profile (NIP-01 kind 0 content): the organization's, or a project's own when it has
+ * its own key. `lud16` is the Lightning address (LUD-16) zaps to this key are paid through: NIP-57
+ * clients read it from the profile of the key a zap goes to.
+ */
+export interface NostrProfile { name: string; about: string; picture?: string; website?: string; lud16?: string }
 
 /** A milestone a kind 1 note is sent for, at most once per project. */
 export type Milestone = 'funded-50' | 'funded-100' | 'first-disbursement' | 'fully-repaid'
@@ -91,8 +96,8 @@ export function profileTemplate (profile: NostrProfile, createdAt: number): Even
 }
 
 /**
- * Validates a profile setting: a name (1..100 characters), an about (up to 2 000), and optional
- * http(s) picture and website URLs.
+ * Validates a profile setting: a name (1..100 characters), an about (up to 2 000), optional
+ * http(s) picture and website URLs, and an optional LUD-16 Lightning address (`name@domain`).
  * @returns the profile, trimmed, without empty optional fields
  * @throws BAD_ARGUMENT naming the field
  */
@@ -107,6 +112,11 @@ export function checkProfile (profile: Partial<NostrProfile>): NostrProfile {
     if (!v) continue
     if (!/^https?:\/\/[^\s]+$/.test(v) || v.length > 500) throw GrowrError.BAD_ARGUMENT(`a Nostr profile's ${field} is an http(s) URL`)
     out[field] = v
+  }
+  const lud16 = typeof profile.lud16 === 'string' ? profile.lud16.trim().toLowerCase() : ''
+  if (lud16) {
+    if (!isLud16(lud16)) throw GrowrError.BAD_ARGUMENT('a Nostr profile\'s lud16 is a Lightning address (LUD-16: name@domain)')
+    out.lud16 = lud16
   }
   return out
 }
@@ -143,6 +153,11 @@ export interface ListingContext {
   publishedAt: number
   /** seconds; must grow with each version of the same listing, or relays keep the older one */
   createdAt: number
+  /**
+   * where the listing is zapped (the project's recorded zap settings, op `project/zap`): the pubkey
+   * zaps go to, its Lightning address, and a relay where that key's profile is found
+   */
+  zap?: { recipient: string; lud16: string; relay?: string }
 }
 
 /** How a listing's project stands on Nostr. */
@@ -186,7 +201,8 @@ export function listingTemplate (project: Pick<Project, 'projectId' | 'status' |
     `- **Project size:** ${majorUnits(t.amount, t.currency)} ${t.currency}, ${t.startDate} to ${t.endDate}`,
     `- **Applications:** ${t.isInviteOnly ? 'by invitation' : 'open'}${t.eligibility.length > 0 ? ', with eligibility criteria checked by verifiable credentials' : ''}`,
     '',
-    `Apply with Growr: join the book \`${ctx.topic}\` (growr market join ${ctx.topic}).`
+    `Apply with Growr: join the book \`${ctx.topic}\` (growr market join ${ctx.topic}).`,
+    ...(ctx.zap ? ['', `Fund it with a zap: ⚡ ${ctx.zap.lud16}`] : [])
   ].join('\n')
   const tags: string[][] = [
     ['d', listingD(ctx.topic, project.projectId)],
@@ -198,7 +214,10 @@ export function listingTemplate (project: Pick<Project, 'projectId' | 'status' |
     ['price_range', min, max, t.currency],
     ...LISTING_HASHTAGS.map((h) => ['t', h]),
     ['status', state],
-    [GROWR_TAG, ctx.topic, project.projectId]
+    [GROWR_TAG, ctx.topic, project.projectId],
+    // NIP-57 appendix G: zap clients pay the tagged key, through the lud16 of its kind 0 profile;
+    // `lud16` repeats the address so a reader needs no profile fetch (NIP-99 clients ignore it)
+    ...(ctx.zap ? [['zap', ctx.zap.recipient, ctx.zap.relay ?? '', '1'], ['lud16', ctx.zap.lud16]] : [])
   ]
   return { kind: state === 'active' ? KIND_LISTING : KIND_LISTING_INACTIVE, created_at: ctx.createdAt, tags, content }
 }
@@ -272,6 +291,8 @@ export interface ParsedListing {
   /** what the `growr` tag claims: the book's topic and the project id */
   topic: string
   projectId: string
+  /** where it says it is zapped: the `zap` tag's pubkey and the `lud16` tag, null without a zap tag */
+  zap?: { recipient: string; lud16: string | null } | null
 }
 
 /**
@@ -299,6 +320,9 @@ export function parseListing (event: unknown): { ok: true; listing: ParsedListin
   const price = one('price')
   const range = one('price_range')
   const publishedAt = Number(one('published_at')?.[1] ?? e.created_at)
+  const zapTag = one('zap')
+  const lud16 = one('lud16')?.[1]
+  const zap = zapTag && typeof zapTag[1] === 'string' && /^[0-9a-f]{64}$/.test(zapTag[1]) ? { recipient: zapTag[1], lud16: typeof lud16 === 'string' && isLud16(lud16) ? lud16.toLowerCase() : null } : null
   return {
     ok: true,
     listing: {
@@ -315,7 +339,8 @@ export function parseListing (event: unknown): { ok: true; listing: ParsedListin
       publishedAt: Number.isSafeInteger(publishedAt) ? publishedAt : e.created_at,
       createdAt: e.created_at,
       topic: growr[1].slice(0, 100),
-      projectId: growr[2].slice(0, 100)
+      projectId: growr[2].slice(0, 100),
+      zap
     }
   }
 }

@@ -1,7 +1,9 @@
 /**
  * Nostr keys from the node's wallet seed, NIP-06 (nostr-protocol/nips 06.md): BIP-32 path
  * `m/44'/1237'/<account>'/0/0` (SLIP-0044 coin type 1237) over the BIP-39 seed; the public key is
- * the secp256k1 x-only key (BIP-340) as 64 hex characters; events are signed with nostr-tools.
+ * the secp256k1 x-only key (BIP-340) as 64 hex characters; events are signed as nostr-tools'
+ * finalizeEvent signs them, with the BIP-340 auxiliary randomness drawn from libsodium (Bare has no
+ * crypto.getRandomValues for noble to draw it from).
  *
  * Accounts: 0 speaks for the organization; a project that gets its own profile uses the account
  * projectAccount(book, project), a hardened index from a hash of the two, so the same project

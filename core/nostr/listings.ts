@@ -9,6 +9,7 @@
  * relay layer), parseListing checks its shape and bounds its strings, and the judge decides
  * whether the key speaks for the book; a relay can only withhold listings, not forge them.
  */
+import '../runtime/text-encoding.ts' // before nostr-tools (@noble): Bare has no TextDecoder global
 import b4a from 'b4a'
 import * as nip19 from 'nostr-tools/nip19'
 import type { Event as NostrEvent } from 'nostr-tools/pure'

@@ -6,7 +6,7 @@
  * when the method is missing; under Node this does nothing. Imported for its effect by
  * core/nostr/relays.ts before nostr-tools' relay.
  */
-const proto = (globalThis as { URLSearchParams?: { prototype: Record<string, unknown> } }).URLSearchParams?.prototype
+const proto = (globalThis as unknown as { URLSearchParams?: { prototype: Record<string, unknown> } }).URLSearchParams?.prototype
 
 interface MinimalParams { toString (): string; delete (name: string): void; append (name: string, value: string): void }
 

@@ -39,6 +39,7 @@ import type { ExposureService } from '../exposure/service.ts'
 import { createExposureService } from '../exposure/wiring.ts'
 import { TrustlineSync, type TrustlineSyncOptions } from '../credit/sync.ts'
 import { CreditRelay, type CreditRelayOptions } from '../credit/relay.ts'
+import { CreditPayments, type CreditPaymentsOptions } from '../credit/payment.ts'
 import { NostrService, type NostrServiceOptions } from '../nostr/publisher.ts'
 import { NostrSigner } from '../nostr/keys.ts'
 import { isDidKey } from '../identity/did-key.ts'
@@ -83,6 +84,8 @@ export interface ServicesOptions {
   peerCertificationMaxAgeMs?: number
   /** bilateral trustlines (core/credit/sync.ts): options such as a policy for incoming proposals; false: none */
   trustlines?: Pick<TrustlineSyncOptions, 'policy' | 'connectTimeoutMs'> | false
+  /** multi-hop payments over the trustlines (core/credit/payment.ts): hold time, margins, cap; false: none */
+  payments?: Omit<CreditPaymentsOptions, 'sync' | 'rpc' | 'local' | 'identity' | 'now'> | false
   /** run a credit relay (core/credit/relay.ts) and offer it in the ads; false or absent: none */
   relay?: Omit<CreditRelayOptions, 'store' | 'rpc' | 'pubsub' | 'swarm'> | boolean
   /** publishing on Nostr (core/nostr/publisher.ts): options, e.g. the WebSocket client; false: none */
@@ -112,6 +115,8 @@ export class Services extends ReadyResource {
   exposure: ExposureService | null = null
   /** this node's trustlines and their two-party sync (core/credit/sync.ts); opened after the rpc, offline too */
   trustlines: TrustlineSync | null = null
+  /** multi-hop payments over the trustlines (core/credit/payment.ts); opened after the trustlines */
+  payments: CreditPayments | null = null
   /** the credit relay, when the node runs one; opened after the pubsub */
   relay: CreditRelay | null = null
   /** publishing on Nostr and listings read back (core/nostr/publisher.ts); opened after the wallet keys */
@@ -237,6 +242,10 @@ export class Services extends ReadyResource {
     if (this.opts.trustlines !== false && !this.closing) {
       this.trustlines = new TrustlineSync({ local: node.local as Hyperbee, identity, rpc: this.rpc, now, ...(this.opts.trustlines ?? {}) })
       await this.trustlines.ready()
+      if (this.opts.payments !== false && !this.closing) {
+        this.payments = new CreditPayments({ sync: this.trustlines, rpc: this.rpc, local: node.local as Hyperbee, identity, now, ...(this.opts.payments ?? {}) })
+        await this.payments.ready()
+      }
     }
     if (this.opts.relay && !this.closing) {
       this.relay = new CreditRelay({ store: node.store as Corestore, rpc: this.rpc, pubsub: this.pubsub, swarm, now, ...(this.opts.relay === true ? {} : this.opts.relay) })
@@ -304,6 +313,7 @@ export class Services extends ReadyResource {
     if (this.exposure) await this.exposure.close().catch(safetyCatch)
     if (this.ads) await this.ads.close().catch(safetyCatch)
     if (this.relay) await this.relay.close().catch(safetyCatch)
+    if (this.payments) await this.payments.close().catch(safetyCatch)
     if (this.trustlines) await this.trustlines.close().catch(safetyCatch)
     this.certifications.clear()
     this.node.off('book', this.onbook)

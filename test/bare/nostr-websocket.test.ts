@@ -83,7 +83,7 @@ test('bare websocket - #websocket is the bare-ws adapter; nostr-tools Relay publ
   const event = await signer.sign({ kind: 1, created_at: Math.floor(Date.now() / 1000), tags: [['t', 'growr']], content: 'published from Bare' })
   t.ok(verifyEvent({ ...event }), 'the event the signer made under Bare verifies (NIP-01 id, BIP-340 signature)')
 
-  const relay = await Relay.connect(child.url, { websocketImplementation: WebSocket })
+  const relay = await Relay.connect(child.url, { websocketImplementation: WebSocket } as never)
   t.teardown(() => relay.close())
   t.ok(relay.connected, 'connected over bare-ws')
   const ok = await relay.publish(event)

@@ -16,6 +16,7 @@ import { BorrowerScreen } from '../features/borrower/BorrowerScreen.tsx'
 import { InvestorScreen } from '../features/investor/InvestorScreen.tsx'
 import { CredentialsScreen } from '../features/credentials/CredentialsScreen.tsx'
 import { WalletScreen } from '../features/wallet/WalletScreen.tsx'
+import { TrustlinesScreen } from '../features/trustlines/TrustlinesScreen.tsx'
 
 export const TABS = [
   { id: 'network', label: 'Network' },
@@ -25,6 +26,7 @@ export const TABS = [
   { id: 'borrower', label: 'Borrower' },
   { id: 'investor', label: 'Investor' },
   { id: 'credentials', label: 'Credentials' },
+  { id: 'trustlines', label: 'Trustlines' },
   { id: 'wallet', label: 'Wallet' }
 ] as const
 export type Tab = typeof TABS[number]['id']
@@ -97,6 +99,7 @@ function Shell ({ tab, setTab, storageNotes }: { tab: Tab; setTab: (t: Tab) => v
           {tab === 'borrower' && <BorrowerScreen />}
           {tab === 'investor' && <InvestorScreen />}
           {tab === 'credentials' && <CredentialsScreen />}
+          {tab === 'trustlines' && <TrustlinesScreen />}
           {tab === 'wallet' && <WalletScreen />}
         </main>
       </div>

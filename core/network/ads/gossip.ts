@@ -16,7 +16,7 @@ import c from 'compact-encoding'
 import safetyCatch from 'safety-catch'
 import type { AdDirectory, AddResult } from './directory.ts'
 import type { SecretStream } from '../peer-rpc.ts'
-import { answerOpens } from '../late-channel.ts'
+import { Attachments } from '../late-channel.ts'
 
 /** Protomux protocol name of the channel. */
 export const ADS_PROTOCOL = 'growr/ads/v1'
@@ -62,8 +62,7 @@ export class AdGossip extends ReadyResource {
   private readonly maxPerMinute: number
   private readonly now: () => number
   private readonly channels = new Set<Channel>()
-  private readonly attached = new WeakSet<object>()
-  private readonly unpairs = new Set<() => void>()
+  private readonly attachments: Attachments
   private readonly id: Uint8Array | null
 
   /** @param opts see GossipOptions */
@@ -73,13 +72,14 @@ export class AdGossip extends ReadyResource {
     this.id = opts.network ?? null
     this.maxPerMinute = opts.maxPerMinute ?? DEFAULT_MAX_PER_MINUTE
     this.now = opts.now ?? Date.now
+    // a peer whose ads start later (or move to our network later) opens the channel then
+    this.attachments = new Attachments({ protocol: ADS_PROTOCOL, id: this.id }, (c) => this.openChannel(c as SecretStream), this.now)
   }
 
   protected async _open (): Promise<void> {}
 
   protected async _close (): Promise<void> {
-    for (const unpair of [...this.unpairs]) unpair()
-    this.unpairs.clear()
+    this.attachments.close()
     for (const ch of [...this.channels]) ch.close()
     this.channels.clear()
   }
@@ -92,17 +92,8 @@ export class AdGossip extends ReadyResource {
    * @param conn a Hyperswarm connection (NoiseSecretStream)
    */
   attach (conn: SecretStream): void {
-    if (this.closing || this.attached.has(conn)) return
-    this.attached.add(conn)
-    // a peer whose ads start later (or move to our network later) opens the channel then
-    const unpair = answerOpens(conn, { protocol: ADS_PROTOCOL, id: this.id }, (c) => this.openChannel(c as SecretStream), this.now)
-    this.unpairs.add(unpair)
-    ;(conn as unknown as { once?: (e: string, f: () => void) => void }).once?.('close', () => this.unpairs.delete(unpair))
-    try {
-      this.openChannel(conn)
-    } catch (err) {
-      safetyCatch(err) // a dying stream: nothing to gossip over
-    }
+    if (this.closing) return
+    this.attachments.attach(conn)
   }
 
   /**

@@ -57,7 +57,8 @@ function Identity ({ status }: { status: NostrStatus }) {
   return (
     <Card title='Your organization on Nostr' testid='nostr-identity'>
       <div className='row' style={{ alignItems: 'center', gap: 8, flexWrap: 'wrap' }}>
-        <strong style={{ fontSize: 16 }}><Mono value={status.npub} keep={16} testid='nostr-npub' /></strong>
+        {/* shown whole: people paste it into Nostr clients, and a shortened one invites a look-alike */}
+        <code className='mono' style={{ fontSize: 15, fontWeight: 600 }} title={status.npub} data-value={status.npub} data-testid='nostr-npub'>{status.npub}</code>
         <CopyButton text={status.npub} label='Copy npub' testid='nostr-npub-copy' />
       </div>
       <p className='small muted'>
