@@ -20,7 +20,7 @@ import { benchStart } from './start.ts'
 import { benchProofs } from './proofs.ts'
 import { benchAds } from './ads.ts'
 import { benchChains } from './chains.ts'
-import { benchRouting } from './routing.ts'
+import { benchRouting, benchCommit } from './routing.ts'
 import { Scratch, fmt, now, type BenchResult } from './lib/util.ts'
 import { measuredForBook } from './lib/lending.ts'
 
@@ -30,8 +30,8 @@ const ALL = ['ingest', 'convergence', 'merge', 'credentials', 'eligibility', 'st
 const SIZES = {
   // the second ingest makes a book of 100 000 ops (47 170 measured on top of the setup), the
   // book the node-start benchmark reopens; 100 000 measured ops would take ~8 minutes alone
-  full: { ingest: [10_000, measuredForBook(100_000)], batch: 500, convergenceOps: 10_000, peers: 10, writers: 5, perWriter: 2_000, mergeBatch: 100, presentations: 2_000, evaluations: 2_000, startRuns: 3, proofs: 5_000, adPeers: 100, adRuns: 5, chains: 2_000, routingLines: 100_000, routingQueries: 1_000 },
-  quick: { ingest: [2_000], batch: 500, convergenceOps: 2_000, peers: 3, writers: 3, perWriter: 300, mergeBatch: 100, presentations: 300, evaluations: 300, startRuns: 1, proofs: 500, adPeers: 20, adRuns: 1, chains: 300, routingLines: 100_000, routingQueries: 200 }
+  full: { ingest: [10_000, measuredForBook(100_000)], batch: 500, convergenceOps: 10_000, peers: 10, writers: 5, perWriter: 2_000, mergeBatch: 100, presentations: 2_000, evaluations: 2_000, startRuns: 3, proofs: 5_000, adPeers: 100, adRuns: 5, chains: 2_000, routingLines: 100_000, routingQueries: 1_000, commitPayments: 20 },
+  quick: { ingest: [2_000], batch: 500, convergenceOps: 2_000, peers: 3, writers: 3, perWriter: 300, mergeBatch: 100, presentations: 300, evaluations: 300, startRuns: 1, proofs: 500, adPeers: 20, adRuns: 1, chains: 300, routingLines: 100_000, routingQueries: 200, commitPayments: 5 }
 }
 
 /** The machine a run was on: what the figures mean depends on it. */
@@ -94,7 +94,10 @@ async function main (): Promise<void> {
     if (only.includes('proofs')) await step('proofs', () => benchProofs(size.proofs))
     if (only.includes('ads')) await step('ads', () => benchAds(size.adPeers, size.adRuns))
     if (only.includes('chains')) await step('chains', () => benchChains(size.chains))
-    if (only.includes('routing')) await step('routing', () => benchRouting(size.routingLines, size.routingQueries))
+    if (only.includes('routing')) {
+      await step('routing', () => benchRouting(size.routingLines, size.routingQueries))
+      await step('5-hop commit', () => benchCommit(scratch, size.commitPayments))
+    }
   } finally {
     scratch.cleanup()
     process.off('SIGINT', onSignal)

@@ -99,51 +99,74 @@ program.command('start')
   .addOption(new Option('--rootstock-rpc <url>', 'Rootstock (EVM) backend JSON-RPC URL: rskj, a Rootstock node, or a local dev chain').env('GROWR_ROOTSTOCK_RPC'))
   .addOption(new Option('--rootstock-chain-id <n>', 'the chain id the backend must report: 30 mainnet, 31 testnet, 33 regtest').argParser(int).env('GROWR_ROOTSTOCK_CHAIN_ID'))
   .option('--rootstock-poll-ms <ms>', 'how often the Rootstock wallet reads the chain', int)
-  .action(async (o: { announce?: boolean; bitcoinRpc?: string; bitcoinNetwork?: 'mainnet' | 'testnet' | 'signet' | 'regtest'; bitcoinUser?: string; bitcoinBech32?: string; bitcoinBirthday?: number; bitcoinPollMs?: number; rootstockRpc?: string; rootstockChainId?: number; rootstockPollMs?: number }) => {
-    const g = globals()
-    if (!hasIdentity(g.storage)) {
-      const id = createIdentity(g.storage, { passphrase: process.env.GROWR_PASSPHRASE || undefined })
-      console.log(`growr: created identity ${id.did}`)
+  .option('--relay', 'also run a credit relay (as `growr relay` does); implies --announce')
+  .action(async (o: StartOptions) => await runNode(o))
+
+program.command('relay')
+  .description('run a node with its credit relay on: it indexes the trustlines both parties announce (limits and caps, never balances), answers route requests, meets other relays, and is reachable by its DID; serves local commands like `growr start`')
+  .action(async () => await runNode({ relay: true }))
+
+interface StartOptions { announce?: boolean; relay?: boolean; bitcoinRpc?: string; bitcoinNetwork?: 'mainnet' | 'testnet' | 'signet' | 'regtest'; bitcoinUser?: string; bitcoinBech32?: string; bitcoinBirthday?: number; bitcoinPollMs?: number; rootstockRpc?: string; rootstockChainId?: number; rootstockPollMs?: number }
+
+/**
+ * `growr start` and `growr relay`: runs the node until SIGINT or SIGTERM, serving the other
+ * commands on its storage's socket. A relay always announces its DID on the DHT: payers and
+ * parties reach it by DID (credit/relay/* over peer-rpc), and the ads list it as service 'relay'.
+ * @throws GrowrError BAD_ARGUMENT for a rail backend given without its network or chain id
+ */
+async function runNode (o: StartOptions): Promise<void> {
+  const g = globals()
+  if (!hasIdentity(g.storage)) {
+    const id = createIdentity(g.storage, { passphrase: process.env.GROWR_PASSPHRASE || undefined })
+    console.log(`growr: created identity ${id.did}`)
+  }
+  const node = new GrowrNode({ storage: g.storage, bootstrap: g.bootstrapNodes, passphrase: process.env.GROWR_PASSPHRASE })
+  if (o.bitcoinRpc && !o.bitcoinNetwork) throw GrowrError.BAD_ARGUMENT('--bitcoin-rpc needs --bitcoin-network (mainnet, testnet, signet or regtest)')
+  const bitcoin = o.bitcoinRpc
+    ? { url: o.bitcoinRpc, network: o.bitcoinNetwork!, username: o.bitcoinUser, password: process.env.GROWR_BITCOIN_RPC_PASSWORD || undefined, bech32: o.bitcoinBech32, birthday: o.bitcoinBirthday, pollMs: o.bitcoinPollMs }
+    : undefined
+  if (o.rootstockRpc && o.rootstockChainId === undefined) throw GrowrError.BAD_ARGUMENT('--rootstock-rpc needs --rootstock-chain-id (30 mainnet, 31 testnet, 33 regtest)')
+  const rootstock = o.rootstockRpc ? { url: o.rootstockRpc, chainId: o.rootstockChainId!, pollMs: o.rootstockPollMs } : undefined
+  const services = new Services(node, { announce: !!o.announce || !!o.relay, bitcoin, rootstock, ads: { release: runningRelease() }, relay: !!o.relay })
+  await services.ready()
+  for (const note of node.storageNotes) console.error(`growr: ${note}`)
+  const handlers = createHandlers(node, services)
+  const server = await serve(g.storage, handlers)
+  const status = await handlers.status({})
+  const relay = services.relay
+  if (g.json) console.log(JSON.stringify({ event: 'ready', ...status, ...(relay ? { relay: { trustlines: relay.lines.size } } : {}) }))
+  else {
+    console.log(`growr ${relay ? 'relay' : 'node'} ${status.did}`)
+    console.log(`storage ${status.storage}`)
+    console.log(`network ${g.bootstrap ? 'private DHT ' + g.bootstrap : 'public HyperDHT'}`)
+    for (const b of status.books) console.log(`book ${b.topic} ${b.name} (${b.role ?? 'reader'})`)
+    if (status.bitcoin) console.log(`bitcoin ${status.bitcoin.network} backend ${status.bitcoin.backend.url} ${status.bitcoin.backend.reachable ? `at height ${status.bitcoin.backend.height}` : `UNREACHABLE: ${status.bitcoin.backend.error ?? ''}`}`)
+    if (status.rootstock) console.log(`rootstock chain ${status.rootstock.chainId} backend ${status.rootstock.backend.url} ${status.rootstock.backend.reachable && !status.rootstock.backend.error ? `at height ${status.rootstock.backend.height}` : `${status.rootstock.backend.reachable ? 'REFUSED' : 'UNREACHABLE'}: ${status.rootstock.backend.error ?? ''}`}; spending address ${status.rootstock.address}`)
+    if (status.books.length === 0) console.log('no books yet: `growr book create --name NAME` or `growr book join TOPIC`')
+    if (relay) console.log(`relay on: ${relay.lines.size} trustlines indexed; reachable by DID, listed in the ads as service relay`)
+    console.log(`peers ${status.peers}`)
+  }
+  let peers = node.peerCount
+  let indexed = relay?.lines.size ?? 0
+  const timer = setInterval(() => {
+    if (node.peerCount !== peers && !g.json) console.log(`peers ${node.peerCount}`)
+    peers = node.peerCount
+    if (relay && relay.lines.size !== indexed) {
+      indexed = relay.lines.size
+      if (g.json) console.log(JSON.stringify({ event: 'relay', trustlines: indexed }))
+      else console.log(`relay ${indexed} trustlines indexed`)
     }
-    const node = new GrowrNode({ storage: g.storage, bootstrap: g.bootstrapNodes, passphrase: process.env.GROWR_PASSPHRASE })
-    if (o.bitcoinRpc && !o.bitcoinNetwork) throw GrowrError.BAD_ARGUMENT('--bitcoin-rpc needs --bitcoin-network (mainnet, testnet, signet or regtest)')
-    const bitcoin = o.bitcoinRpc
-      ? { url: o.bitcoinRpc, network: o.bitcoinNetwork!, username: o.bitcoinUser, password: process.env.GROWR_BITCOIN_RPC_PASSWORD || undefined, bech32: o.bitcoinBech32, birthday: o.bitcoinBirthday, pollMs: o.bitcoinPollMs }
-      : undefined
-    if (o.rootstockRpc && o.rootstockChainId === undefined) throw GrowrError.BAD_ARGUMENT('--rootstock-rpc needs --rootstock-chain-id (30 mainnet, 31 testnet, 33 regtest)')
-    const rootstock = o.rootstockRpc ? { url: o.rootstockRpc, chainId: o.rootstockChainId!, pollMs: o.rootstockPollMs } : undefined
-    const services = new Services(node, { announce: !!o.announce, bitcoin, rootstock, ads: { release: runningRelease() } })
-    await services.ready()
-    for (const note of node.storageNotes) console.error(`growr: ${note}`)
-    const handlers = createHandlers(node, services)
-    const server = await serve(g.storage, handlers)
-    const status = await handlers.status({})
-    if (g.json) console.log(JSON.stringify({ event: 'ready', ...status }))
-    else {
-      console.log(`growr node ${status.did}`)
-      console.log(`storage ${status.storage}`)
-      console.log(`network ${g.bootstrap ? 'private DHT ' + g.bootstrap : 'public HyperDHT'}`)
-      for (const b of status.books) console.log(`book ${b.topic} ${b.name} (${b.role ?? 'reader'})`)
-      if (status.bitcoin) console.log(`bitcoin ${status.bitcoin.network} backend ${status.bitcoin.backend.url} ${status.bitcoin.backend.reachable ? `at height ${status.bitcoin.backend.height}` : `UNREACHABLE: ${status.bitcoin.backend.error ?? ''}`}`)
-      if (status.rootstock) console.log(`rootstock chain ${status.rootstock.chainId} backend ${status.rootstock.backend.url} ${status.rootstock.backend.reachable && !status.rootstock.backend.error ? `at height ${status.rootstock.backend.height}` : `${status.rootstock.backend.reachable ? 'REFUSED' : 'UNREACHABLE'}: ${status.rootstock.backend.error ?? ''}`}; spending address ${status.rootstock.address}`)
-      if (status.books.length === 0) console.log('no books yet: `growr book create --name NAME` or `growr book join TOPIC`')
-      console.log(`peers ${status.peers}`)
-    }
-    let peers = node.peerCount
-    const timer = setInterval(() => {
-      if (node.peerCount !== peers && !g.json) console.log(`peers ${node.peerCount}`)
-      peers = node.peerCount
-    }, 1000)
-    const stop = async () => {
-      clearInterval(timer)
-      await server.close()
-      await services.close()
-      await node.close()
-      process.exit(0)
-    }
-    process.once('SIGINT', stop)
-    process.once('SIGTERM', stop)
-  })
+  }, 1000)
+  const stop = async () => {
+    clearInterval(timer)
+    await server.close()
+    await services.close()
+    await node.close()
+    process.exit(0)
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+}
 
 program.command('testnet')
   .description('run a private HyperDHT on 127.0.0.1 for peers on this machine')
