@@ -37,17 +37,7 @@ import type { TrustlineSync } from '../core/credit/sync.ts'
 import type { DidKey } from '../core/identity/did-key.ts'
 import { sideOf } from '../books/trustline/machine.ts'
 import { now, result, type BenchResult, type Scratch } from './lib/util.ts'
-
-function rng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { rng } from '../test/helpers/rng.ts'
 
 function percentile (xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b)

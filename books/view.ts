@@ -121,7 +121,7 @@ export class BookView {
    */
   async issuerTrust (): Promise<(type: string, issuer: string) => boolean> {
     const trusted = await this.trustedIssuers()
-    return (type, issuer) => (trusted[type] ?? []).includes(issuer)
+    return (type, issuer) => Object.hasOwn(trusted, type) && trusted[type].includes(issuer)
   }
 
   /** @returns credential type -> governance DIDs whose certified issuers the originator accepts for it */

@@ -12,6 +12,11 @@ import {
 } from '../core/credit/relay.ts'
 import { genesis, newTerms, propose, accept } from '../books/trustline/machine.ts'
 import type { Change, Side, TrustlineState } from '../books/trustline/types.ts'
+import type { PubSub, PubSubMessage } from '../core/network/pubsub.ts'
+import Corestore from 'corestore'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 
 type Who = { did: DidKey; secretKey: Uint8Array }
 const ANN_KEYS = ['a', 'asset', 'b', 'cap', 'expiresAt', 'issuedAt', 'limitAtoB', 'limitBtoA', 'seq', 'signatures', 'trustline', 'v']
@@ -113,7 +118,7 @@ test('credit relay - over a testnet: both-signed announcements spread between re
   t.alike(await announceTo(rpcX, ra.did, ann), { stored: false, reason: 'the relay holds this announcement already' }, 'a second copy is not stored again')
 
   // relay B hears it through the gossip between relays (they meet on the relay topic)
-  await until(() => relayB.lines.get(s.id, Date.now()) !== null, 20_000, 'relay B holds the announcement through the gossip')
+  await until(() => relayB.lines.find(s.id, Date.now()).length > 0, 20_000, 'relay B holds the announcement through the gossip')
   t.pass('relay B got the announcement from relay A through the gossip')
 
   // hostile announcements over the wire
@@ -129,7 +134,7 @@ test('credit relay - over a testnet: both-signed announcements spread between re
   } catch (err) {
     t.ok(/stale/.test((err as Error).message), `stale (seq 1 after seq 2) refused: ${(err as Error).message}`)
   }
-  t.is(relayA.lines.get(s.id, Date.now())?.limitAtoB, '6000000', 'relay A keeps seq 2')
+  t.is(relayA.lines.find(s.id, Date.now())[0]?.limitAtoB, '6000000', 'relay A keeps seq 2')
 
   // routes: y -> x over the line (y pays x), with the announcements that prove each hop
   const routes = await routesFrom(services[3].rpc as NonNullable<Services['rpc']>, ra.did, { from: y.did, to: x.did, asset: 'CAD', amount: 1000n, now: Date.now(), timeoutMs: 20_000 })
@@ -228,6 +233,130 @@ test('credit relay - a payer refuses a hostile relay\'s routes: invented hops, b
     t.ok(!r.ok && r.reason.length > 0, `${what}: ${r.ok ? 'taken!' : r.reason}`)
   }
   void b4a
+})
+
+/** A relay on a Corestore of its own in a fresh directory, torn down with the test. */
+async function lonelyRelay (t: { teardown: (fn: () => Promise<void>) => void }, opts: Partial<ConstructorParameters<typeof CreditRelay>[0]> & { dir?: string } = {}): Promise<{ relay: CreditRelay; dir: string; store: Corestore }> {
+  const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'growr-relay-'))
+  const store = new Corestore(dir)
+  const relay = new CreditRelay({ ...opts, store })
+  await relay.ready()
+  let closed = false
+  t.teardown(async () => {
+    if (closed) return
+    closed = true
+    await relay.close()
+    await store.close()
+    if (!opts.dir) fs.rmSync(dir, { recursive: true, force: true })
+  })
+  return { relay, dir, store }
+}
+
+test('credit relay - another pair announcing a victim\'s trustline id first, with ever higher seqs, blocks nothing and routes nowhere false', { timeout: 30_000 }, async (t) => {
+  const now = Date.now()
+  const [x, y] = [sybil(21), sybil(22)]
+  const [m1, m2] = [sybil(31), sybil(32)]
+  let s = genesis(newTerms(x.did, y.did, 'CAD', now - 10_000))
+  const who: Record<Side, Who> = s.a === x.did ? { A: x, B: y } : { A: y, B: x }
+  s = step(s, { type: 'limit', side: 'AtoB', amount: '5000' }, 'B', who, now - 9000)
+  s = step(s, { type: 'limit', side: 'BtoA', amount: '5000' }, 'A', who, now - 8000)
+  const real = signBoth(announcementBody({ trustline: s.id, a: s.a, b: s.b, asset: 'CAD', limitAtoB: 5000n, limitBtoA: 5000n, cap: null, seq: 1, issuedAt: now - 10, expiresAt: now + 3600_000 }), x, y)
+  const [ma, mb] = m1.did < m2.did ? [m1.did, m2.did] : [m2.did, m1.did]
+  const squat = (seq: number, at: number): Announcement => signBoth(announcementBody({ trustline: s.id, a: ma, b: mb, asset: 'CAD', limitAtoB: 10n ** 12n, limitBtoA: 10n ** 12n, cap: null, seq, issuedAt: at, expiresAt: at + 3600_000 }), m1, m2)
+  t.ok(checkAnnouncement(squat(1e9, now - 100), { now }).ok, 'the squatters\' announcement is well signed (by their own two keys)')
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'growr-relay-'))
+  t.teardown(async () => { fs.rmSync(dir, { recursive: true, force: true }) })
+  const first = await lonelyRelay(t, { dir, now: () => now })
+  t.alike(await first.relay.submit(squat(1e9, now - 100)), { ok: true, stored: true }, 'the squatters announce the victim\'s id first, at seq 1e9')
+  const r = await first.relay.submit(real)
+  t.alike(r, { ok: true, stored: true }, `the real parties are stored all the same, at seq 1 (${JSON.stringify(r)})`)
+  t.alike(await first.relay.submit(squat(2e9, now - 50)), { ok: true, stored: true }, 'the squatters raise their seq again')
+  const held = first.relay.lines.find(s.id, now)
+  t.is(held.length, 2, 'two records under the id, one per pair')
+  t.ok(held.some((a) => a.a === s.a && a.b === s.b && a.limitAtoB === '5000' && a.seq === 1), 'the real parties\' record is intact')
+  const newer = signBoth({ ...real, seq: 2, issuedAt: now - 5, limitAtoB: '4000' }, x, y)
+  t.alike(await first.relay.submit(newer), { ok: true, stored: true }, 'the real parties update their own record')
+
+  // routes between the real parties use their record; the squatters' record names only them
+  const answer = first.relay.routes({ from: y.did, to: x.did, asset: 'CAD', amount: 100n })
+  t.is(answer.routes.length, 1, 'one route from y to x')
+  t.is(answer.routes[0].hops[0].trustline, s.id, 'over the real id on the wire')
+  const opened = openRoutes(answer, { from: y.did, to: x.did, asset: 'CAD', amount: 100n, now })
+  t.ok(opened.ok && opened.routes[0].hops[0].announcement.a === s.a && opened.routes[0].hops[0].announcement.limitAtoB === '4000', 'the payer reads the real parties\' announcement for the hop')
+  t.is(first.relay.routes({ from: y.did, to: x.did, asset: 'CAD', amount: 10n ** 9n }).routes.length, 0, 'the squatters\' huge limits lend nothing to the real line')
+  // a hostile relay hands the payer the squatters' record for the real parties' hop
+  const swapped = { routes: answer.routes, announcements: [squat(2e9, now - 50)] }
+  const o2 = openRoutes(swapped, { from: y.did, to: x.did, asset: 'CAD', amount: 100n, now })
+  t.ok(!o2.ok && /no announcement signed by its two parties/.test(o2.reason), `the squatters' record does not prove the real parties' hop: ${!o2.ok && o2.reason}`)
+  const both = openRoutes({ routes: answer.routes, announcements: [squat(2e9, now - 50), ...answer.announcements] }, { from: y.did, to: x.did, asset: 'CAD', amount: 100n, now })
+  t.ok(both.ok && both.routes[0].hops[0].announcement.a === s.a, 'with both records sent, the payer still picks the one of the hop\'s parties')
+
+  // a restart reads both records back, each under its own key
+  await first.relay.lines.flushed()
+  await first.relay.close()
+  await first.store.close()
+  const second = await lonelyRelay(t, { dir, now: () => now })
+  t.is(second.relay.lines.find(s.id, now).length, 2, 'after a restart: both records')
+  t.is(second.relay.routes({ from: y.did, to: x.did, asset: 'CAD', amount: 100n }).announcements[0]?.limitAtoB, '4000', 'and the real line routes at its latest seq')
+})
+
+test('credit relay - gossip: a publisher\'s flood and one signer\'s flood are cut by rate limits; junk naming a party spends nothing of its budget', { timeout: 30_000 }, async (t) => {
+  let clock = Date.now()
+  let deliver: ((m: PubSubMessage) => void) | null = null
+  // the relay's side of pubsub: messages arrive already authenticated by their publisher (core/network/pubsub.ts)
+  const pubsub = { subscribe: (_topic: string, fn: (m: PubSubMessage) => void) => { deliver = fn; return () => { deliver = null } }, publish: async () => {} } as unknown as PubSub
+  const { relay } = await lonelyRelay(t, { pubsub, now: () => clock, maxGossipPerMinute: 20, maxPerSignerPerMinute: 10, maxPerParty: 1000 })
+  let n = 0
+  const gossip = async (from: Who, data: unknown): Promise<void> => {
+    (deliver as unknown as (m: PubSubMessage) => void)({ v: 1, topic: 'credit/graph', from: from.did, at: clock, seq: ++n, data, id: String(n), signature: '' })
+    await relay.lines.flushed()
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  const fresh = (i: number): [Who, Who] => [sybil(40_000 + 2 * i), sybil(40_001 + 2 * i)]
+
+  // one publisher floods 50 lines of throwaway DIDs
+  const loud = sybil(900)
+  for (let i = 0; i < 50; i++) { const [p, q] = fresh(i); await gossip(loud, signBoth(lineBody(p, q, i, clock), p, q)) }
+  t.is(relay.lines.size, 20, 'a publisher gets 20 lines a minute in, not 50')
+
+  // 50 publishers each gossip one line of the same hub
+  const hub = sybil(901)
+  const before = relay.lines.size
+  for (let i = 0; i < 50; i++) { const q = sybil(50_000 + i); await gossip(sybil(60_000 + i), signBoth(lineBody(hub, q, 1000 + i, clock), hub, q)) }
+  t.is(relay.lines.size - before, 10, 'one signing party gets 10 lines a minute in, however many publishers carry them')
+
+  // junk naming a victim (its signature does not hold) from 100 publishers spends nothing of the victim's budget
+  const victim = sybil(902)
+  for (let i = 0; i < 100; i++) {
+    const q = sybil(70_000 + i)
+    const body = lineBody(victim, q, 2000 + i, clock)
+    const forged = { ...body, signatures: body.a === victim.did ? [signAnnouncement(body, q).replace(/^./, 'f'), signAnnouncement(body, q)] : [signAnnouncement(body, q), signAnnouncement(body, q).replace(/^./, 'e')] }
+    await gossip(sybil(80_000 + i), forged)
+  }
+  t.is(relay.lines.find('sybil-line-002000', clock).length, 0, 'no junk is stored')
+  const partner = sybil(904)
+  const victimLine = signBoth(lineBody(victim, partner, 3000, clock), victim, partner)
+  await gossip(sybil(90_000), victimLine)
+  t.is(relay.lines.find('sybil-line-003000', clock).length, 1, 'the victim\'s real line is stored after 100 forged ones naming it')
+  // copies of a held line cost its parties nothing either
+  for (let i = 0; i < 30; i++) await gossip(sybil(90_001 + i), victimLine)
+  let more = 0
+  for (let i = 0; i < 9; i++) {
+    const q = sybil(95_000 + i)
+    const before2 = relay.lines.size
+    await gossip(sybil(96_000 + i), signBoth(lineBody(victim, q, 3001 + i, clock), victim, q))
+    if (relay.lines.size > before2) more++
+  }
+  t.is(more, 9, '30 copies of its line spent nothing: the victim still has 9 of its 10 a minute')
+
+  // a rate, not a ban: a minute later the hub and the loud publisher get in again
+  clock += 60_000
+  const q = sybil(97_000)
+  const s0 = relay.lines.size
+  await gossip(loud, signBoth(lineBody(hub, q, 4000, clock), hub, q))
+  t.is(relay.lines.size, s0 + 1, 'a minute later the same publisher and signer are taken again')
+  t.ok(relay.stats.limited >= 30 + 40, `limited: ${relay.stats.limited}`)
 })
 
 async function until (check: () => boolean, ms: number, what: string): Promise<void> {

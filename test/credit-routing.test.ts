@@ -1,17 +1,7 @@
 import test from 'brittle'
 import { CreditGraph, type GraphLine, type Route } from '../core/credit/routing.ts'
+import { rng } from './helpers/rng.ts'
 
-/** Deterministic PRNG (mulberry32): the same graphs every run. */
-function rng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const line = (id: string, x: string, y: string, lx: bigint, ly: bigint, cap: bigint | null = null, asset = 'CAD'): GraphLine =>
   ({ trustline: id, parties: [x, y], asset, limits: [lx, ly], cap })

@@ -68,9 +68,9 @@ test('exposure - with consent A sees B\'s exact exposure; without it, or revoked
     await accepted(t, book, [{ type: 'project/create', projectId, terms: terms(Date.now() - BACK) }, { type: 'project/activate', projectId }])
     return { book, projectId }
   }
-  await project(nodeA, 'Ann circle')
+  const { book: bookA } = await project(nodeA, 'Ann circle')
   await project(nodeC, 'Creston circle')
-  await project(nodeU, 'Unvetted circle')
+  const { book: bookU } = await project(nodeU, 'Unvetted circle')
   const { book: bookB, projectId } = await project(nodeB, 'Bay circle')
   const joined = await Promise.all([borrower, founder].map(async (m, i) => await m.acceptInvite((await nodeB.createInvite(bookB.topic, i === 0 ? 'borrower' : 'investor')).code)))
   const [borrowerBook, investorBook] = joined
@@ -102,6 +102,12 @@ test('exposure - with consent A sees B\'s exact exposure; without it, or revoked
 
   // no consent yet: A cannot even ask
   await t.exception(apiA['exposure.check']({ subject: did(3) }), /NOT_FOUND/, 'without her consent A has nothing to ask with')
+
+  // she applies at A and U too: an originator takes consents only from members of its books
+  for (const [node, book] of [[nodeA, bookA], [nodeU, bookU]] as const) {
+    const b = await borrower.acceptInvite((await node.createInvite(book.topic, 'borrower')).code)
+    await b.until(async () => b.writable, 20_000, 'borrower admitted')
+  }
 
   // the borrower consents to A asking, for 30 days
   const given = await apiBor['consent.grant']({ to: did(1), purpose: 'loan application at Ann Lending', days: 30 })
@@ -151,7 +157,10 @@ test('exposure - with consent A sees B\'s exact exposure; without it, or revoked
   const stolen = await rpcC.request(did(2), QUERY_METHOD, { v: 1, grant, nonce: nonce(3) }) as SignedAnswer<AnswerBody>
   t.alike(stolen.body, { consent: false }, 'someone else\'s consent reveals nothing')
   // a consent from a stranger B never lent to, naming C: the same body
-  const strangerGrant = (await apiF['consent.grant']({ to: did(4), purpose: 'other', days: 1 })).consent.credential
+  const strangerGiven = await apiF['consent.grant']({ to: did(4), purpose: 'other', days: 1 })
+  t.absent(strangerGiven.delivered, 'C keeps no consent from someone who is in none of its books (a DID costs nothing: they could fill its store)')
+  t.ok(/not a member of a book this node originates/.test(strangerGiven.deliveryError ?? ''), strangerGiven.deliveryError ?? '')
+  const strangerGrant = strangerGiven.consent.credential
   const tamperedStranger = { ...strangerGrant, credentialSubject: { ...strangerGrant.credentialSubject, purpose: 'changed' } }
   const stranger = await rpcC.request(did(2), QUERY_METHOD, { v: 1, grant: tamperedStranger, nonce: nonce(4) }) as SignedAnswer<AnswerBody>
   t.alike(stranger.body, stolen.body, 'a refusal about a stranger is identical to one about her')

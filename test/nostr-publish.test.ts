@@ -15,7 +15,8 @@ import { GrowrNode } from '../core/node.ts'
 import { createIdentity } from '../core/identity/keyfile.ts'
 import { createHandlers, type Handlers } from '../app/contract.ts'
 import { tmpDir, seed } from './helpers/net.ts'
-import { listingD } from '../core/nostr/events.ts'
+import { listingD, listingTemplate } from '../core/nostr/events.ts'
+import { terms as fixtureTerms } from './helpers/fixtures.ts'
 import { ListingsReader } from '../core/nostr/listings.ts'
 import type { RelayPool } from '../core/nostr/relays.ts'
 
@@ -209,19 +210,43 @@ test('nostr publish - deactivated listing replaced, closed one marked closed, mi
 test('nostr listings - a tampered or malformed listing is never shown as verified', async (t) => {
   const reader = new ListingsReader({ pool: { subscribe: () => () => {} } as unknown as RelayPool, keysOf: async () => [], max: 2 })
   const sk = generateSecretKey()
+  const T0 = Math.floor(Date.now() / 1000) - 1000
   const topic = 'y'.repeat(52)
   const tags = [['d', listingD(topic, 'p1')], ['title', 'x'], ['growr', topic, 'p1'], ['t', 'growr']]
-  const good = finalizeEvent({ kind: 30402, created_at: 1_800_000_000, tags, content: 'ok' }, sk)
+  const good = finalizeEvent({ kind: 30402, created_at: T0, tags, content: 'ok' }, sk)
   const tampered = { ...good, content: 'pay me instead' }
   t.ok(reader.receive(tampered, 'ws://a'), 'kept: the reader itself gets events the relay layer verified, and is checked again when listed')
   const shown = await reader.list()
   t.is(shown.length, 1)
   t.is(shown[0].verified, false, 'a tampered event is not verified')
   t.ok(/refused|unverified/.test(shown[0].reason), shown[0].reason)
-  t.absent(reader.receive(finalizeEvent({ kind: 30402, created_at: 1_800_000_001, tags: [['d', 'growr-other-p2'], ['growr', topic, 'p1']], content: '' }, sk), 'ws://a'), 'a d tag that does not match its growr tag is dropped')
-  t.absent(reader.receive(finalizeEvent({ kind: 1, created_at: 1_800_000_001, tags: [], content: '' }, sk), 'ws://a'), 'not a listing')
+  t.absent(reader.receive(finalizeEvent({ kind: 30402, created_at: T0 + 1, tags: [['d', 'growr-other-p2'], ['growr', topic, 'p1']], content: '' }, sk), 'ws://a'), 'a d tag that does not match its growr tag is dropped')
+  t.absent(reader.receive(finalizeEvent({ kind: 1, created_at: T0 + 1, tags: [], content: '' }, sk), 'ws://a'), 'not a listing')
   t.absent(reader.receive(finalizeEvent({ kind: 30402, created_at: 1_700_000_000, tags, content: 'older' }, sk), 'ws://a'), 'an older version of a held listing is dropped')
   t.ok(reader.receive(good, 'ws://a'), 'the genuine newer-or-equal version replaces the tampered one (lower id on a tie is not needed: same id)')
-  for (let i = 0; i < 3; i++) reader.receive(finalizeEvent({ kind: 30402, created_at: 1_800_000_100 + i, tags: [['d', listingD(topic, `q${i}`)], ['growr', topic, `q${i}`]], content: '' }, sk), 'ws://a')
+  for (let i = 0; i < 3; i++) reader.receive(finalizeEvent({ kind: 30402, created_at: T0 + 100 + i, tags: [['d', listingD(topic, `q${i}`)], ['growr', topic, `q${i}`]], content: '' }, sk), 'ws://a')
   t.is((await reader.list()).length, 2, 'bounded: the oldest listings are dropped')
+  t.absent(reader.receive(finalizeEvent({ kind: 30402, created_at: Math.floor(Date.now() / 1000) + 3600, tags: [['d', listingD(topic, 'f')], ['growr', topic, 'f']], content: '' }, sk), 'ws://a'), 'a listing dated an hour ahead is dropped (it would outrank every real one)')
+
+  // a flood of strangers' listings, dated as new as they like, does not push out a followed book's
+  const followed = 'x'.repeat(52)
+  const bounded = new ListingsReader({ pool: { subscribe: () => () => {} } as unknown as RelayPool, keysOf: async () => [], max: 3, follows: (tp) => tp === followed })
+  bounded.receive(finalizeEvent({ kind: 30402, created_at: T0, tags: [['d', listingD(followed, 'mine')], ['growr', followed, 'mine']], content: '' }, sk), 'ws://a')
+  for (let i = 0; i < 20; i++) bounded.receive(finalizeEvent({ kind: 30402, created_at: T0 + 500 + i, tags: [['d', listingD(topic, `spam${i}`)], ['growr', topic, `spam${i}`]], content: '' }, generateSecretKey()), 'ws://a')
+  const kept = await bounded.list()
+  t.is(kept.length, 3, 'still bounded')
+  t.ok(kept.some((l) => l.projectId === 'mine'), 'the followed book\'s listing stays')
+})
+
+test('nostr listings - a project made private is replaced by a stub that carries none of its terms, whatever they become', (t) => {
+  const topic = 'y'.repeat(52)
+  const ctx = { topic, location: 'Kootenay', publishedAt: 1000, createdAt: 2000 }
+  const secret = fixtureTerms(Date.now(), { name: 'Private greenhouse plan', description: 'Internal numbers', loanMaxAmount: 987_654, isPublic: false })
+  const stub = listingTemplate({ projectId: 'p1', status: 'active', terms: secret }, ctx)
+  t.is(stub.kind, 30403, 'not an active listing')
+  const text = JSON.stringify(stub)
+  t.absent(text.includes('Private greenhouse plan') || text.includes('Internal numbers') || text.includes('9876.54') || text.includes('987654'), 'no name, description or amount of the private project')
+  const later = listingTemplate({ projectId: 'p1', status: 'active', terms: { ...secret, name: 'Renamed', annualRateBps: 1 } }, ctx)
+  t.alike(later, stub, 'later changes to its terms change nothing that is published')
+  t.alike(stub.tags.find((x) => x[0] === 'growr'), ['growr', topic, 'p1'], 'it still names its book and project, so readers replace the old listing')
 })

@@ -65,7 +65,7 @@ function linkedTo (node: GrowrNode, all: GrowrNode[]): number[] {
   return all.map((n, i) => keys.includes(b4a.toString((n.swarm as unknown as { keyPair: { publicKey: Uint8Array } }).keyPair.publicKey, 'hex')) ? i : -1).filter((i) => i >= 0)
 }
 
-interface Raw { frames: Uint8Array[]; sendSubs (topics: string[] | Uint8Array): void; send (bytes: Uint8Array): void; closed: boolean; opened: Promise<void>; gone: Promise<void>; first: Promise<Uint8Array> }
+interface Raw { frames: Uint8Array[]; sendSubs (topics: string[] | Uint8Array): void; send (bytes: Uint8Array): void; closed: boolean; opened: Promise<void>; gone: Promise<void>; first: Promise<Uint8Array>; reopen (): Promise<boolean> }
 
 /** A raw peer connected to `target` only, speaking the pubsub channel by hand: what a hostile node can send. */
 async function rawPeer (t: Assertion, net: { testnet: { createNode (o: unknown): unknown } }, target: GrowrNode): Promise<Raw> {
@@ -78,6 +78,7 @@ async function rawPeer (t: Assertion, net: { testnet: { createNode (o: unknown):
     frames: [],
     sendSubs: () => {},
     send: () => {},
+    reopen: async () => false,
     closed: false,
     opened: new Promise<void>((resolve) => { opened = resolve }),
     gone: new Promise<void>((resolve) => { gone = resolve }),
@@ -92,6 +93,15 @@ async function rawPeer (t: Assertion, net: { testnet: { createNode (o: unknown):
     const pubs = ch.addMessage({ encoding: c.raw, onmessage: (b: Uint8Array) => { raw.frames.push(b); first(b) } })
     raw.sendSubs = (topics) => { subs.send(topics instanceof Uint8Array ? topics : c.encode(subscriptionsFrame, topics)) }
     raw.send = (bytes) => { pubs.send(bytes) }
+    // opens the channel again on the same connection: whether the target answers it within 3 s
+    raw.reopen = async () => await new Promise<boolean>((resolve) => {
+      const again = mux.createChannel({ protocol: PUBSUB_PROTOCOL, onopen: () => resolve(true), onclose: () => resolve(false) })
+      if (!again) return resolve(false)
+      again.addMessage({ encoding: c.raw, onmessage: () => {} })
+      again.addMessage({ encoding: c.raw, onmessage: () => {} })
+      again.open()
+      setTimeout(() => resolve(false), 3000)
+    })
     ch.open()
   })
   const topic = crypto.randomBytes(32)
@@ -270,6 +280,7 @@ test('pubsub - forged, oversized, stale, future, replayed, malformed and flooded
     await a.gone
     st.ok(a.closed, 'the channel closed')
     st.ok((n[1].swarm as Hyperswarm).connections.size >= 3, 'the connection itself (and replication) stays')
+    st.absent(await a.reopen(), 'reopening the channel on that connection gets no answer: a cut-off peer stays cut off')
   })
 
   t.is(got[0].filter((m) => m.from === n[0].did).length, 0, 'the publisher never heard its own messages back')

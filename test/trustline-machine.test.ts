@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import fc from 'fast-check'
+import { sha256 } from '@noble/hashes/sha2.js'
 import { generateKeyPair } from '../core/identity/keys.ts'
 import { publicKeyToDid, type DidKey } from '../core/identity/did-key.ts'
 import * as m from '../books/trustline/machine.ts'
@@ -176,3 +177,64 @@ test('trustline machine - a party cannot date a countersignature outside the pro
   }), { numRuns: 300 })
   t.pass('300 windows')
 })
+
+test('trustline machine - tie-break: a settle goes first whatever the hashes, so a partner cannot starve it', (t) => {
+  const A = party(1)
+  const B = party(2)
+  const [a, b] = A.did < B.did ? [A, B] : [B, A]
+  const terms = m.newTerms(a.did, b.did, 'CAD', 1000)
+  let s = m.genesis(terms)
+  const both = (st: TrustlineState, change: Change, proposer: Side, at: number): TrustlineState => {
+    const p = m.propose(st, { change, proposer, at, expires: at + 10_000 }, proposer === 'A' ? a.sk : b.sk)
+    if (!p.ok) throw new Error(p.reason)
+    const r = m.accept(st, p.entry, at, proposer === 'A' ? b.sk : a.sk)
+    if (!r.ok) throw new Error(r.reason)
+    return r.state
+  }
+  s = both(s, { type: 'limit', side: 'AtoB', amount: '10000' }, 'A', 2000)
+  const preimage = '11'.repeat(32)
+  const hash = createHashHex(preimage)
+  s = both(s, { type: 'htlc/add', id: 'h1', hash, amount: '500', from: 'A', expires: 60_000 }, 'A', 3000)
+  // B is owed h1 and settles; A answers at the same seq with 40 different adds (one has a smaller hash)
+  const settle = m.propose(s, { change: { type: 'htlc/settle', id: 'h1', preimage }, proposer: 'B', at: 4000, expires: 14_000 }, b.sk)
+  t.ok(settle.ok)
+  const sp = (settle as { entry: Entry }).entry.proposal
+  let smaller = 0
+  for (let i = 0; i < 40; i++) {
+    const add = m.propose(s, { change: { type: 'htlc/add', id: `x${i}`, hash, amount: '1', from: 'A', expires: 50_000 }, proposer: 'A', at: 4000, expires: 14_000 }, a.sk)
+    if (!add.ok) throw new Error(add.reason)
+    const ap = add.entry.proposal
+    if (m.proposalHash(ap) < m.proposalHash(sp)) smaller++
+    t.is(m.proposalTieBreak(ap, sp), sp, `add ${i}: the settle wins`)
+    t.is(m.proposalTieBreak(sp, ap), sp, `add ${i}: in either order`)
+  }
+  t.ok(smaller > 0, `some of the partner's adds had the smaller hash (${smaller}) and still lost`)
+})
+
+test('trustline machine - a proposal dated past an htlc\'s expiry makes its settle impossible (why a node countersigns only at its own time)', (t) => {
+  const A = party(1)
+  const B = party(2)
+  const [a, b] = A.did < B.did ? [A, B] : [B, A]
+  let s = m.genesis(m.newTerms(a.did, b.did, 'CAD', 1000))
+  const step = (st: TrustlineState, change: Change, proposer: Side, at: number): TrustlineState => {
+    const p = m.propose(st, { change, proposer, at, expires: at + 10_000 }, proposer === 'A' ? a.sk : b.sk)
+    if (!p.ok) throw new Error(p.reason)
+    const r = m.accept(st, p.entry, at, proposer === 'A' ? b.sk : a.sk)
+    if (!r.ok) throw new Error(r.reason)
+    return r.state
+  }
+  const preimage = '22'.repeat(32)
+  const hash = createHashHex(preimage)
+  s = step(s, { type: 'limit', side: 'AtoB', amount: '10000' }, 'A', 2000)
+  s = step(s, { type: 'htlc/add', id: 'in', hash, amount: '500', from: 'A', expires: 10_000 }, 'A', 3000)
+  // the payer dates a tiny add of its own just after the expiry; had B countersigned it...
+  const later = step(s, { type: 'htlc/add', id: 'tiny', hash, amount: '1', from: 'A', expires: 30_000 }, 'A', 10_001)
+  const settle = m.propose(later, { change: { type: 'htlc/settle', id: 'in', preimage }, proposer: 'B', at: later.time, expires: later.time + 1000 }, b.sk)
+  t.absent(settle.ok, 'B can no longer settle what pays it')
+  const before = m.propose(s, { change: { type: 'htlc/settle', id: 'in', preimage }, proposer: 'B', at: 5000, expires: 6000 }, b.sk)
+  t.ok(before.ok, 'control: on the line dated by honest clocks it settles')
+})
+
+function createHashHex (hex: string): string {
+  return Buffer.from(sha256(Buffer.from(hex, 'hex'))).toString('hex')
+}

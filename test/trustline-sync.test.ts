@@ -1,5 +1,6 @@
 import test, { type Assertion } from 'brittle'
 import fs from 'node:fs'
+import { createHash } from 'node:crypto'
 import { createNet, type Net } from './helpers/net.ts'
 import { Services } from '../core/services/services.ts'
 import { GrowrError } from '../core/errors.ts'
@@ -9,15 +10,15 @@ import { TrustlineStore } from '../core/credit/store.ts'
 import type Hyperbee from 'hyperbee'
 import * as m from '../books/trustline/machine.ts'
 import { domainSign, stateHash } from '../books/trustline/encoding.ts'
-import type { Entry, Proposal } from '../books/trustline/types.ts'
+import type { Change, Entry, Proposal } from '../books/trustline/types.ts'
 
 /** A testnet of n nodes, each with Services (DID announced, no ads) and a clock it can skew. */
-async function cluster (t: Assertion, n: number, policy?: Array<TrustlineSyncOptions['policy']>): Promise<{ net: Net; services: Services[]; skew: number[]; start (i: number): Promise<Services>; stop (i: number): Promise<void>; tl (i: number): TrustlineSync; did (i: number): DidKey }> {
+async function cluster (t: Assertion, n: number, policy?: Array<TrustlineSyncOptions['policy']>, payments = true): Promise<{ net: Net; services: Services[]; skew: number[]; start (i: number): Promise<Services>; stop (i: number): Promise<void>; tl (i: number): TrustlineSync; did (i: number): DidKey }> {
   const net = await createNet(t, n)
   const services: Services[] = []
   const skew = new Array(n).fill(0)
   const open = async (i: number): Promise<Services> => {
-    const s = new Services(net.nodes[i], { announce: true, ads: false, nostr: false, statusTimeoutMs: 5000, now: () => Date.now() + skew[i], trustlines: { connectTimeoutMs: 3000, policy: policy?.[i] } })
+    const s = new Services(net.nodes[i], { announce: true, ads: false, nostr: false, statusTimeoutMs: 5000, now: () => Date.now() + skew[i], trustlines: { connectTimeoutMs: 3000, policy: policy?.[i] }, ...(payments ? {} : { payments: false as const }) })
     await s.ready()
     services[i] = s
     return s
@@ -278,4 +279,93 @@ test('trustline sync - a policy countersigns without a user (as multi-hop paymen
   t.is((await alice.show(id)).proposals.find((p) => p.hash === ask.proposal)?.rejection?.reason, 'refused by policy')
   t.ok(updates.includes(id), 'alice\'s node announced the changes')
   await converged(t, alice, c.tl(1), id, 'policy-driven')
+})
+
+test('trustline sync - hostile partner: future-dated proposals, late settles, settle starved by adds, sync flood, refused-proposal flood', { timeout: 90_000 }, async (t) => {
+  // no payments service: its policy would countersign htlc changes before the test's hand does
+  const c = await cluster(t, 2, undefined, false)
+  const alice = c.tl(0)
+  const bob = c.tl(1)
+  const opened = await alice.open(c.did(1), 'CAD', '10000')
+  const id = opened.id
+  await until('bob receives', async () => (await bob.list()).some((v) => v.id === id && v.proposals.length > 0))
+  await bob.accept(id, opened.proposal as string)
+  await until('alice holds seq 1', async () => (await alice.show(id)).state.seq === 1)
+  const terms = (await alice.show(id)).terms
+  const aliceSide = (await alice.show(id)).me
+  const bobSide = aliceSide === 'A' ? 'B' : 'A'
+  const bobKey = c.net.nodes[1].identity!.secretKey
+  const bobRpc = c.services[1].rpc!
+  const head = async () => (await alice.store.load(id))!.state
+  const send = async (change: Change, at: number): Promise<unknown> => {
+    const p = m.propose(await head(), { change, proposer: bobSide, at, expires: at + 60_000 }, bobKey)
+    if (!p.ok) throw new Error(p.reason)
+    return await bobRpc.request(c.did(0), 'trustline/propose', { terms, entry: p.entry }, { timeoutMs: 10_000 })
+  }
+
+  // 1. a proposal dated a minute ahead: refused on receipt
+  await rejects(t, send({ type: 'payment', from: bobSide, amount: '1' }, Date.now() + 60_000), 'OP_REJECTED', /ahead of our clock/, 'a proposal dated 60 s ahead')
+  // one dated 1.5 s ahead (within the skew) is countersigned only once alice's clock reached it
+  const soon = Date.now() + 1500
+  await send({ type: 'payment', from: bobSide, amount: '2' }, soon)
+  const rec = (await alice.show(id)).proposals.find((p) => p.status === 'pending' && p.dir === 'in')!
+  await alice.accept(id, rec.hash)
+  const signedAt = Date.now()
+  const last = (await alice.store.load(id))!.entries.at(-1)!
+  t.ok(last.accept!.acceptance.at >= soon && signedAt >= soon, `countersigned at alice's own time (${last.accept!.acceptance.at} >= ${soon})`)
+
+  // 5. bob settles an htlc alice owes him: alice refuses to countersign once it expired by her clock
+  const preimage = '33'.repeat(32)
+  const hash = createHash('sha256').update(Buffer.from(preimage, 'hex')).digest('hex')
+  const add = await alice.propose(id, { type: 'htlc/add', id: 'h1', hash, amount: '100', from: bobSide, expires: Date.now() + 600_000 })
+  await until('bob holds the add', async () => (await bob.show(id)).proposals.some((p) => p.hash === add.proposal))
+  await bob.accept(id, add.proposal)
+  await until('alice holds h1', async () => (await head()).htlcs.length === 1)
+  // bob pays h1 (from bob): alice is owed it and settles; bob (hostile) answers with an add at the same seq
+  const settle = await alice.propose(id, { type: 'htlc/settle', id: 'h1', preimage }, { expiresInMs: 30_000 })
+  await send({ type: 'htlc/add', id: 'x1', hash, amount: '1', from: aliceSide, expires: Date.now() + 600_000 }, Date.now())
+  const theirs = (await alice.show(id)).proposals.find((p) => p.dir === 'in' && p.status === 'pending')!
+  await rejects(t, alice.accept(id, theirs.hash), 'OP_REJECTED', /goes first/, '4. alice does not countersign an add at the seq of her pending settle')
+  await until('bob holds the settle', async () => (await bob.show(id)).proposals.some((p) => p.hash === settle.proposal))
+  await bob.accept(id, settle.proposal)
+  await until('the settle is in alice\'s chain', async () => (await head()).htlcs.length === 0)
+  t.pass('the settle took effect; the partner could not starve it')
+
+  // 5. an htlc alice pays, expiring in 1 s: bob proposes its settle in time, alice countersigns too late
+  const add2 = await bob.propose(id, { type: 'htlc/add', id: 'h2', hash, amount: '50', from: aliceSide, expires: Date.now() + 1000 })
+  await until('alice holds add2', async () => (await alice.show(id)).proposals.some((p) => p.hash === add2.proposal))
+  await alice.accept(id, add2.proposal)
+  await until('bob holds h2', async () => ((await bob.store.load(id))!.state.htlcs.length === 1))
+  const s2 = await bob.propose(id, { type: 'htlc/settle', id: 'h2', preimage }, { expiresInMs: 60_000 })
+  await until('alice holds the settle', async () => (await alice.show(id)).proposals.some((p) => p.hash === s2.proposal))
+  await new Promise((resolve) => setTimeout(resolve, 1200))
+  await rejects(t, alice.accept(id, s2.proposal), 'OP_REJECTED', /expired by our clock/, 'a settle of an htlc alice pays, countersigned after its expiry')
+
+  // 6. bob claims a chain of a billion entries and floods announces: one pull at a time, bounded
+  let requests = 0
+  const real = (await bob.store.load(id))!.entries
+  bobRpc.respond('trustline/sync', async () => {
+    requests++
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    return { terms, length: 1_000_000_000, entries: Array.from({ length: 400 }, (_, i) => real[i % real.length]), rejections: [], pending: [] }
+  })
+  await Promise.all(Array.from({ length: 20 }, async () => await bobRpc.request(c.did(0), 'trustline/announce', { line: id, seq: 1, head: 'f'.repeat(64) }, { timeoutMs: 10_000 })))
+  await new Promise((resolve) => setTimeout(resolve, 1500))
+  t.ok(requests <= 2, `20 announces made ${requests} sync requests (one pull at a time, one more queued)`)
+  t.ok(requests >= 1, 'alice did pull')
+  t.ok((await head()).seq >= 1, 'alice\'s chain is intact')
+
+  // 8. refused proposals count: a flood of proposals alice's user rejects stops at the hourly cap
+  const store = alice.store
+  const base = (await store.proposals(id)).length
+  const cap = 500
+  for (let i = 0; i < cap; i++) {
+    const rec = TrustlineStore.record('in', (m.propose(await head(), { change: { type: 'payment', from: bobSide, amount: String(i + 1) }, proposer: bobSide, at: Date.now(), expires: Date.now() + 60_000 }, bobKey) as { entry: Entry }).entry, Date.now())
+    await store.putProposal(id, { ...rec, status: 'rejected' })
+  }
+  await rejects(t, send({ type: 'payment', from: bobSide, amount: '999' }, Date.now()), 'OP_REJECTED', /too many proposals refused/, 'one more after 500 refused this hour')
+  const pruned = await store.prune(id, Date.now() + 1)
+  t.ok(pruned >= cap, `rejected and superseded records are pruned by age (${pruned})`)
+  t.ok((await store.proposals(id)).length <= base, 'the store is back to its size')
+  t.ok(await send({ type: 'payment', from: bobSide, amount: '998' }, Date.now()), 'after pruning the partner may propose again')
 })

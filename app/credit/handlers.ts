@@ -120,12 +120,12 @@ export function createTrustlineHandlers (node: GrowrNode, services: Services): T
     return confirmation
   }
   services.ready().then(async () => { if (services.trustlines && !services.closing) await imports() }).catch(safetyCatch)
-  async function headOf (id: string, seq: number): Promise<{ state: ReturnType<typeof replay>['state']; head?: Entry; terms: Awaited<ReturnType<TrustlineSync['show']>>['terms'] }> {
+  async function headOf (id: string, seq: number): Promise<{ state: ReturnType<typeof replay>['state']; prev?: ReturnType<typeof replay>['state']; head?: Entry; terms: Awaited<ReturnType<TrustlineSync['show']>>['terms'] }> {
     const v = await (await sync()).show(id, { history: true })
     const entries = v.history ?? []
     if (!Number.isSafeInteger(seq) || seq < 0 || seq > entries.length) throw GrowrError.NOT_FOUND(`trustline ${id} has no state at seq ${seq}`)
     const r = replay(v.terms, entries.slice(0, seq))
-    return { state: r.state, head: seq > 0 ? entries[seq - 1] : undefined, terms: v.terms }
+    return { state: r.state, prev: seq > 0 ? r.states[seq - 1] : undefined, head: seq > 0 ? entries[seq - 1] : undefined, terms: v.terms }
   }
   const str = (v: unknown, what: string): string => {
     if (typeof v !== 'string' || v.length === 0) throw GrowrError.BAD_ARGUMENT(`${what} is required`)
@@ -220,7 +220,7 @@ export function createTrustlineHandlers (node: GrowrNode, services: Services): T
       if (!leaf) throw GrowrError.NOT_FOUND(`the anchor has no head of trustline ${String(a.id)}`)
       const h = await headOf(str(a.id, 'id'), leaf.seq)
       if (stateHash(h.state) !== leaf.state) throw GrowrError.NOT_FOUND('this node\'s chain has another state at the anchored seq')
-      return anchorProof(a.batch, { state: h.state, head: h.head, terms: h.terms }, a.network, a.tx)
+      return anchorProof(a.batch, { state: h.state, head: h.head, terms: h.terms, prev: h.prev }, a.network, a.tx)
     },
     'anchor.verify': async (a) => {
       const r = verifyAnchor(a.proof, { network: a.network, minConfirmations: Number(a.minConfirmations) })

@@ -25,7 +25,8 @@ export const fundingCancel: Handler = async (ctx) => {
   if (!f) return `no funding ${op.fundingId}`
   const project = await ctx.get('projects', f.projectId)
   if (!project) return `no project ${f.projectId}`
-  const byInvestor = op.signer === f.investor
+  // a zap funding has no investor DID: the originator, who answers for the zap, takes it back as its committer
+  const byInvestor = op.signer === f.investor || (f.investor === null && f.zap !== undefined && op.signer === ctx.meta?.originator)
   if (!byInvestor && ctx.member?.role !== 'originator') return 'only the investor or the originator may cancel a funding commitment'
   const r = cancelFunding(f, project, { byInvestor, reason: op.reason, ts: op.ts, judgedAt: byInvestor ? op.ts : originatorTime(ctx.clock, op.ts) })
   if (!r.ok) return r.reason

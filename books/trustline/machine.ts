@@ -445,9 +445,14 @@ export function reconcile (terms: TrustlineTerms, x: readonly unknown[], y: read
 
 /**
  * Which of two proposals for the same seq and prev a party countersigns when both parties
- * proposed at once: the one with the smaller proposal hash (hex order). Both compute the same.
+ * proposed at once: an `htlc/settle` first (a party owed an htlc must be able to settle it
+ * before it expires; a partner answering with proposals of its own cannot starve it), then the
+ * smaller proposal hash (hex order). Both compute the same.
  */
 export function proposalTieBreak (p: Proposal, q: Proposal): Proposal {
+  const sp = p.change.type === 'htlc/settle'
+  const sq = q.change.type === 'htlc/settle'
+  if (sp !== sq) return sp ? p : q
   return proposalHash(p) <= proposalHash(q) ? p : q
 }
 

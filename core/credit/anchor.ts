@@ -14,10 +14,17 @@
  * node from posing as a leaf. No Merkle library is installed in this project, so the tree is
  * here (about 60 lines), written to RFC 9162's definitions of MTH, PATH and the audit-path check.
  *
- * An anchor proof carries the state JSON, what makes it signed (the head entry with its
- * signatures, or the terms for a genesis state), the inclusion path, and the transaction with its
- * SPV proof (`gettxoutproof` + following headers, as books/proofs/bitcoin-spv.ts). `verifyAnchor`
- * checks all of it offline, never throws, and says in plain words why a proof is refused.
+ * An anchor proof (version 2) carries the trustline's terms (their hash is the trustline id, and
+ * they name both parties), the state JSON, the state before it and the head entry that made it,
+ * the inclusion path, and the transaction with its SPV proof (`gettxoutproof` + following headers,
+ * as books/proofs/bitcoin-spv.ts). `verifyAnchor` replays the head entry on the previous state with
+ * the trustline machine (books/trustline/machine.ts apply: both signatures, by the parties the
+ * terms name, and the transition), so the anchored state is exactly the one both parties signed,
+ * of exactly the trustline the id names. It checks all of it offline, never throws, and says in
+ * plain words why a proof is refused. Refused: a genesis state (nobody signed it: its terms are
+ * anyone's to write), and by default a head only its proposer signed (a creditor lowering its own
+ * limit), which proves one party's claim only; `allowUnilateral` takes it, marked
+ * `countersigned: false`. Version 1 proofs (no terms, no previous state) are refused.
  *
  * What an anchor does not say: that the state is the trustline's latest (a later state may exist;
  * an anchor dates a state, it does not freeze the line), nor that the block is on the heaviest
@@ -32,9 +39,9 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { SigHash, Transaction } from '@scure/btc-signer'
 import b4a from 'b4a'
 import { canonicalBytes } from '../../books/ops/envelope.ts'
-import { domainHash, domainVerify, stateHash as hashOfState, termsId } from '../../books/trustline/encoding.ts'
-import { checkTerms, genesis, proposalHash } from '../../books/trustline/machine.ts'
-import type { Entry, TrustlineState, TrustlineTerms } from '../../books/trustline/types.ts'
+import { domainHash, stateHash as hashOfState, termsId } from '../../books/trustline/encoding.ts'
+import { apply as applyEntry, checkTerms, didOf, genesis } from '../../books/trustline/machine.ts'
+import type { Entry, Htlc, TrustlineState, TrustlineStatus, TrustlineTerms } from '../../books/trustline/types.ts'
 import { isDidKey } from '../identity/did-key.ts'
 import { GrowrError } from '../errors.ts'
 import { checkHeaderChain, hexToBytesStrict, MAX_RAW_TX_BYTES, MAX_TXOUTPROOF_BYTES, type BitcoinNetwork } from '../../books/proofs/bitcoin-spv.ts'
@@ -244,45 +251,61 @@ export function buildBitcoinAnchorTx (funding: BitcoinAnchorFunding, root: strin
 /** The transaction part of an anchor proof (as books/proofs/bitcoin-spv.ts BitcoinPaymentProof). */
 export interface AnchorTxProof { rawTx: string, txoutproof: string, headers: string[] }
 
+/** The anchor proof version {@link anchorProof} writes and {@link verifyAnchor} takes. */
+export const ANCHOR_PROOF_VERSION = 2
+
 /**
- * An anchor proof: one trustline state, what shows both parties signed it, its path to the
+ * An anchor proof: one trustline state, what shows both parties signed it (the terms naming
+ * them, the previous state and the head entry, replayed by the verifier), its path to the
  * anchored root, and the Bitcoin transaction carrying the root with its SPV proof.
  */
 export interface TrustlineAnchorProof {
-  v: 1
+  v: 2
   chain: 'bitcoin'
   network: BitcoinNetwork
-  /** the state's JSON form (books/trustline/encoding.ts stateJson) */
+  /** the trustline's terms: termsId(terms) is the trustline id, terms.a/b its parties */
+  terms: TrustlineTerms
+  /** the anchored state's JSON form (books/trustline/encoding.ts stateJson), seq >= 1 */
   state: Record<string, unknown>
-  /** the chain entry that made the state (seq >= 1): the proposal, its signature and the countersignature */
-  head?: Entry
-  /** the trustline's terms (seq 0: the genesis state follows from them) */
-  terms?: TrustlineTerms
+  /** the state before it (seq - 1), JSON form: the head entry applies to it */
+  prev: Record<string, unknown>
+  /** the chain entry that made the state: the proposal, its signature and the countersignature */
+  head: Entry
   root: string
   inclusion: InclusionPath
   tx: AnchorTxProof
 }
 
 /**
- * Puts an anchor proof together.
+ * Puts an anchor proof together, and checks it would replay.
  * @param batch the anchored batch
- * @param signed the trustline's state, and its head entry (seq >= 1) or terms (seq 0)
+ * @param signed the trustline's terms, its state (seq >= 1), the head entry that made it, and
+ *   the state before (optional at seq 1: the genesis of the terms)
  * @param network the Bitcoin network of the transaction
  * @param tx the transaction and its SPV proof (core/rails/bitcoin/proof-fetcher.ts fetchProof)
- * @throws GrowrError NOT_FOUND when the batch does not hold this state; BAD_ARGUMENT when the head is missing
+ * @throws GrowrError NOT_FOUND when the batch does not hold this state; BAD_ARGUMENT for a
+ *   genesis state (nobody signed it), a missing terms, head or previous state, or a head that
+ *   does not make this state from the previous one under these terms
  */
-export function anchorProof (batch: AnchorBatch, signed: { state: TrustlineState, head?: Entry, terms?: TrustlineTerms }, network: BitcoinNetwork, tx: AnchorTxProof): TrustlineAnchorProof {
+export function anchorProof (batch: AnchorBatch, signed: { state: TrustlineState, head?: Entry, terms?: TrustlineTerms, prev?: TrustlineState }, network: BitcoinNetwork, tx: AnchorTxProof): TrustlineAnchorProof {
   const s = signed.state
   const leaf = batch.leaves.find((l) => l.line === s.id && l.seq === s.seq)
   if (!leaf || leaf.state !== hashOfState(s)) throw GrowrError.NOT_FOUND(`the anchor does not hold trustline ${s.id} at seq ${s.seq} in this state`)
-  if (s.seq > 0 && !signed.head) throw GrowrError.BAD_ARGUMENT('a state after genesis is proven signed by its head entry')
-  if (s.seq === 0 && !signed.terms) throw GrowrError.BAD_ARGUMENT('a genesis state is proven by its terms')
+  if (s.seq === 0) throw GrowrError.BAD_ARGUMENT('a genesis state is signed by nobody: anchor a state after an update both parties signed')
+  if (!signed.terms || !checkTerms(signed.terms).ok || termsId(signed.terms) !== s.id) throw GrowrError.BAD_ARGUMENT('an anchor proof carries the terms of its trustline')
+  if (!signed.head) throw GrowrError.BAD_ARGUMENT('a state after genesis is proven signed by its head entry')
+  const prev = signed.prev ?? (s.seq === 1 ? genesis(signed.terms) : null)
+  if (prev === null) throw GrowrError.BAD_ARGUMENT('an anchor proof carries the state before the anchored one')
+  const r = applyEntry(prev, signed.head)
+  if (!r.ok || r.hash !== hashOfState(s)) throw GrowrError.BAD_ARGUMENT(`the head entry does not make this state from the previous one${r.ok ? '' : `: ${r.reason}`}`)
   return {
-    v: 1,
+    v: 2,
     chain: 'bitcoin',
     network,
+    terms: signed.terms,
     state: stateJsonOf(s),
-    ...(s.seq > 0 ? { head: signed.head } : { terms: signed.terms }),
+    prev: stateJsonOf(prev),
+    head: signed.head,
     root: batch.root,
     inclusion: inclusionPath(batch, s.id, s.seq),
     tx: { rawTx: tx.rawTx, txoutproof: tx.txoutproof, headers: [...tx.headers] }
@@ -304,6 +327,11 @@ export interface AnchorExpectation {
   minConfirmations: number
   /** optional least total work of the block and the following headers (mainnet: pass one) */
   minWork?: bigint
+  /**
+   * take a head only its proposer signed (a creditor lowering its own limit; the result says
+   * `countersigned: false`); default false: such a head is refused, as it proves one party's claim
+   */
+  allowUnilateral?: boolean
 }
 
 /** An anchor proof that holds. */
@@ -313,8 +341,10 @@ export interface AnchorAccepted {
   seq: number
   /** the anchored state's hash */
   state: string
-  /** who signed the state: both parties for a two-party update; the proposer alone for a unilateral one; both for a genesis by its terms */
+  /** who signed the state: both parties (a, b) for a countersigned head; the proposer alone for a unilateral one */
   signers: string[]
+  /** whether both parties signed the head; false only with `allowUnilateral`: the state is then one party's claim */
+  countersigned: boolean
   root: string
   /** display order hex */
   txid: string
@@ -326,14 +356,46 @@ export interface AnchorAccepted {
 }
 
 const STATE_KEYS = ['v', 'id', 'a', 'b', 'asset', 'limitAtoB', 'limitBtoA', 'balance', 'seq', 'prev', 'update', 'time', 'status', 'htlcs']
+const HTLC_KEYS = ['id', 'hash', 'amount', 'from', 'expires']
+const STATUSES: TrustlineStatus[] = ['unconfirmed', 'open', 'closed']
+const UINT_RE = /^(0|[1-9][0-9]{0,19})$/
+const INT_RE = /^(0|-?[1-9][0-9]{0,19})$/
 
 type Obj = Record<string, unknown>
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
+const exactKeys = (o: Obj, keys: string[]): boolean => Object.keys(o).length === keys.length && keys.every((k) => Object.prototype.hasOwnProperty.call(o, k))
 
 /**
- * Verifies a trustline anchor proof offline: the state's shape; that it is signed (the head
- * entry's proposal and countersignature name this state and hold for the parties' DIDs, or the
- * terms' genesis is this state); its leaf's path to the root; that the transaction has an
+ * A state's JSON form read back into a state, or null. It must be the exact form the state hashes
+ * as: re-encoding it gives the same hash, so no second spelling of one state gets through.
+ */
+function stateFromJson (x: unknown): TrustlineState | null {
+  if (!isObj(x) || !exactKeys(x, STATE_KEYS)) return null
+  if (x.v !== 1 || typeof x.id !== 'string' || !HEX64.test(x.id) || !isDidKey(x.a) || !isDidKey(x.b) || typeof x.asset !== 'string') return null
+  if (typeof x.limitAtoB !== 'string' || !UINT_RE.test(x.limitAtoB) || typeof x.limitBtoA !== 'string' || !UINT_RE.test(x.limitBtoA) || typeof x.balance !== 'string' || !INT_RE.test(x.balance)) return null
+  if (!Number.isSafeInteger(x.seq) || (x.seq as number) < 0 || !Number.isSafeInteger(x.time) || (x.time as number) < 0) return null
+  if (typeof x.prev !== 'string' || !HEX64.test(x.prev) || typeof x.update !== 'string' || !HEX64.test(x.update)) return null
+  if (!STATUSES.includes(x.status as TrustlineStatus) || !Array.isArray(x.htlcs) || x.htlcs.length > 64) return null
+  const htlcs: Htlc[] = []
+  for (const h of x.htlcs) {
+    if (!isObj(h) || !exactKeys(h, HTLC_KEYS) || typeof h.id !== 'string' || typeof h.hash !== 'string' || !HEX64.test(h.hash)) return null
+    if (typeof h.amount !== 'string' || !UINT_RE.test(h.amount) || (h.from !== 'A' && h.from !== 'B') || !Number.isSafeInteger(h.expires)) return null
+    htlcs.push({ id: h.id, hash: h.hash, amount: BigInt(h.amount), from: h.from, expires: h.expires as number })
+  }
+  const s: TrustlineState = {
+    v: 1, id: x.id, a: x.a, b: x.b, asset: x.asset, limitAtoB: BigInt(x.limitAtoB), limitBtoA: BigInt(x.limitBtoA), balance: BigInt(x.balance),
+    seq: x.seq as number, prev: x.prev, update: x.update, time: x.time as number, status: x.status as TrustlineStatus, htlcs
+  }
+  return hashOfState(s) === domainHash('state', x) ? s : null
+}
+
+/**
+ * Verifies a trustline anchor proof offline: the terms (their hash is the trustline id, they
+ * name the parties); the state's and the previous state's exact shape, both of that trustline;
+ * the head entry replayed on the previous state by the trustline machine (the proposer's and
+ * the countersigner's signatures by the terms' parties, the transition, the resulting state hash
+ * both signed), which must give exactly this state; no genesis state, and no head without a
+ * countersignature unless `allowUnilateral`; its leaf's path to the root; that the transaction has an
  * OP_RETURN output with exactly `"growr-anchor/v1" || root`; that the transaction is in a block
  * (BIP-37 partial Merkle tree under a header meeting its target) with enough headers on top
  * (and work, when asked).
@@ -354,47 +416,41 @@ function check (proof: unknown, expect: AnchorExpectation): AnchorAccepted | Fai
   if (!isObj(expect) || !BITCOIN_NETWORKS.includes(expect.network)) return fail('the expected network must be mainnet, testnet, signet or regtest')
   if (!Number.isSafeInteger(expect.minConfirmations) || expect.minConfirmations < 1) return fail('the required confirmations must be an integer of at least 1')
   if (expect.minWork !== undefined && (typeof expect.minWork !== 'bigint' || expect.minWork < 0n)) return fail('the required work must be a non-negative bigint')
-  if (proof.v !== 1) return fail(`unknown anchor proof version ${String(proof.v)}`)
+  if (proof.v === 1) return fail('anchor proof version 1 carries no terms and no previous state: refused, ask for a version 2 proof')
+  if (proof.v !== ANCHOR_PROOF_VERSION) return fail(`unknown anchor proof version ${String(proof.v).slice(0, 20)}`)
+  if (expect.allowUnilateral !== undefined && typeof expect.allowUnilateral !== 'boolean') return fail('allowUnilateral must be a boolean')
   if (proof.chain !== 'bitcoin') return fail('only Bitcoin anchors are checked here')
   if (proof.network !== expect.network) return fail(`the anchor is on ${String(proof.network)}, ${expect.network} was expected`)
 
-  // the state
-  const s = proof.state
-  if (!isObj(s) || Object.keys(s).length !== STATE_KEYS.length || !STATE_KEYS.every((k) => k in s)) return fail('the state has missing or unknown fields')
-  if (s.v !== 1 || typeof s.id !== 'string' || !HEX64.test(s.id) || !isDidKey(s.a) || !isDidKey(s.b) || !Number.isSafeInteger(s.seq) || (s.seq as number) < 0) return fail('the state is malformed')
-  const line = s.id
-  const seq = s.seq as number
-  const state = domainHash('state', s)
+  // the trustline: its terms name the id and both parties; nothing below trusts the state's own a/b
+  const t = checkTerms(proof.terms)
+  if (!t.ok) return fail(`the trustline's terms are refused: ${t.reason}`)
+  const terms = t.terms
+  const line = termsId(terms)
 
-  // signed by whom
-  let signers: string[]
-  if (seq === 0) {
-    const t = checkTerms(proof.terms)
-    if (!t.ok) return fail(`the genesis state's terms are refused: ${t.reason}`)
-    if (termsId(t.terms) !== line) return fail('the terms are of another trustline')
-    if (hashOfState(genesis(t.terms)) !== state) return fail('the state is not the genesis of its terms')
-    signers = [t.terms.a, t.terms.b]
-  } else {
-    const e = proof.head
-    if (!isObj(e) || !isObj(e.proposal)) return fail('a state after genesis needs its head entry (the signed update that made it)')
-    const p = e.proposal as Obj
-    if (p.line !== line || p.seq !== seq || p.state !== state) return fail('the head entry did not make this state (another trustline, seq or state hash)')
-    const [da, db] = [String(s.a), String(s.b)]
-    const proposer = p.proposer === 'A' ? da : p.proposer === 'B' ? db : null
-    if (proposer === null || !domainVerify('proposal', p, e.sig, proposer)) return fail('the proposer\'s signature of the head entry does not hold')
-    signers = [proposer]
-    if (e.accept !== undefined) {
-      const acc = e.accept as Obj
-      const a = isObj(acc) ? acc.acceptance : null
-      if (!isObj(a) || a.line !== line || a.seq !== seq || a.state !== state) return fail('the countersignature is for another state')
-      let ph: string
-      try { ph = proposalHash(p as never) } catch { return fail('the head entry\'s proposal is malformed') }
-      if (a.proposal !== ph) return fail('the countersignature is for another proposal')
-      const other = proposer === da ? db : da
-      if (!domainVerify('accept', a, acc.sig, other)) return fail('the countersignature of the head entry does not hold')
-      signers = [da, db].sort()
-    }
-  }
+  // the state, and that it belongs to that trustline
+  const s = stateFromJson(proof.state)
+  if (s === null) return fail('the state is malformed (missing, unknown or badly written fields)')
+  if (s.id !== line) return fail('the state is of another trustline than its terms')
+  if (s.a !== terms.a || s.b !== terms.b || s.asset !== terms.asset) return fail('the state names other parties or another asset than its trustline\'s terms')
+  const seq = s.seq
+  if (seq === 0) return fail('a genesis state is signed by nobody (anyone can write terms): an anchor proves a state after an update both parties signed')
+  const state = hashOfState(s)
+
+  // replayed: the head entry, signed by the parties the terms name, makes this state from the one before
+  const prev = stateFromJson(proof.prev)
+  if (prev === null) return fail('the state before the anchored one is missing or malformed')
+  if (prev.id !== line || prev.a !== terms.a || prev.b !== terms.b || prev.asset !== terms.asset || prev.seq !== seq - 1) return fail('the previous state is of another trustline or seq')
+  if (seq === 1 && hashOfState(prev) !== hashOfState(genesis(terms))) return fail('the state before seq 1 is not the genesis of the terms')
+  const e = proof.head
+  if (!isObj(e) || !isObj(e.proposal)) return fail('a state after genesis needs its head entry (the signed update that made it)')
+  const applied = applyEntry(prev, e)
+  if (!applied.ok) return fail(`the head entry does not replay on the previous state: ${applied.reason}`)
+  if (applied.hash !== state) return fail('the head entry did not make this state (another trustline, seq or state hash)')
+  const countersigned = e.accept !== undefined
+  const proposer = didOf(terms, (e.proposal as Obj).proposer === 'A' ? 'A' : 'B')
+  if (!countersigned && expect.allowUnilateral !== true) return fail(`the head entry is signed by ${proposer} alone (a creditor lowering its own limit): it proves one party's claim, not a state both signed`)
+  const signers: string[] = countersigned ? [terms.a, terms.b] : [proposer]
 
   // the path to the root
   if (typeof proof.root !== 'string' || !HEX64.test(proof.root)) return fail('the root must be 64 lowercase hex')
@@ -445,5 +501,5 @@ function check (proof: unknown, expect: AnchorExpectation): AnchorAccepted | Fai
   const work = pow.work + following.chain.work
   if (expect.minWork !== undefined && work < expect.minWork) return fail(`the block and its headers carry ${work} work, less than the ${expect.minWork} required`)
 
-  return { ok: true, line, seq, state, signers, root, txid: toDisplayHex(txid), blockHash: toDisplayHex(header.header.hash), blockTime: header.header.time, confirmations, work }
+  return { ok: true, line, seq, state, signers, countersigned, root, txid: toDisplayHex(txid), blockHash: toDisplayHex(header.header.hash), blockTime: header.header.time, confirmations, work }
 }

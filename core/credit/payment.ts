@@ -14,9 +14,9 @@
  *             own available credit) and forwards; the payee, for an invoice of its own with that
  *             hash and amount, settles with the preimage
  *   back      every hop that learns the preimage (its outgoing htlc settled, or the answer) settles
- *             its incoming one; a hop fails its incoming htlc only once its outgoing one is failed,
- *             was never signed, or has expired by its own clock (after which it countersigns no
- *             settle), so a hop never pays without being paid
+ *             its incoming one (retrying until it expires); a hop fails its incoming htlc only
+ *             once its outgoing one is failed, was never signed, or has expired by its own clock
+ *             (after which it countersigns no settle), so a hop never pays without being paid
  *
  * Probing: every refusal, "unknown hash" at the payee or "not enough available credit" at a hop
  * alike, is the same bytes ({@link REFUSED}) sent when the hop's hold time is up:
@@ -257,6 +257,9 @@ export interface CreditPaymentsOptions {
   signTimeoutMs?: number
   /** most this node carries in one payment, either way, minor units; null for none (default) */
   cap?: bigint | null
+  /** longest this node lets an htlc hold its credit, ms from now: a later expiry is refused, as hop
+   *  (incoming and outgoing) and as payee (default 3 600 000: 1 h) */
+  maxHoldMs?: number
 }
 
 /** What one attempt over one route gave: the first hop's answer and how long it took to come. */
@@ -272,6 +275,8 @@ export interface Attempt {
   /** ms from sending the forward request to its answer (0 when none was sent) */
   elapsedMs: number
   reason?: string
+  /** whether this node signed the htlc/add of hop 0: it may then still take effect until its expiry */
+  signed?: boolean
 }
 
 /** An invoice this node issued, as kept beside its preimage. */
@@ -295,6 +300,7 @@ export class CreditPayments extends ReadyResource {
   readonly finalMs: number
   readonly signTimeoutMs: number
   readonly cap: bigint | null
+  readonly maxHoldMs: number
   private removePolicy: (() => void) | null = null
   private readonly inflight = new Set<Promise<unknown>>()
   private readonly waiters = new Map<string, Set<() => void>>()
@@ -319,6 +325,7 @@ export class CreditPayments extends ReadyResource {
     this.finalMs = opts.finalMs ?? 60_000
     this.signTimeoutMs = opts.signTimeoutMs ?? 10_000
     this.cap = opts.cap ?? null
+    this.maxHoldMs = opts.maxHoldMs ?? 3600_000
   }
 
   protected async _open (): Promise<void> {
@@ -476,26 +483,17 @@ export class CreditPayments extends ReadyResource {
   private async release (incoming: { line: string; id: string; expires: number }, outgoing: { line: string; id: string; expires: number } | null, learned: { preimage: string | null }, notBefore: number): Promise<'settled' | 'failed' | 'left'> {
     const outcome = outgoing === null
       ? 'failed'
-      : await this.waitFor(outgoing.line, async () => {
-        if (learned.preimage) return learned.preimage
-        const s = await this.htlcState(outgoing.line, outgoing.id)
-        if (s.at === 'settled') return s.preimage
-        if (s.at === 'failed' || s.at === 'none') {
-          // 'none': our add was never countersigned: void once its proposal expired
-          const pending = (await this.sync.store.proposals(outgoing.line)).some((r) => r.dir === 'out' && r.status === 'pending' && r.entry.proposal.change.type === 'htlc/add' && (r.entry.proposal.change as { id: string }).id === outgoing.id && this.now() <= r.entry.proposal.expires)
-          return pending ? null : 'failed'
-        }
-        if (this.now() > outgoing.expires) return 'failed'
-        return null
-      }, outgoing.expires + 1) ?? 'failed'
+      : await this.waitFor(outgoing.line, async () => await this.outgoingOutcome(outgoing, learned), outgoing.expires + 1) ??
+        (await this.outgoingOutcome(outgoing, learned) ?? 'failed')
     if (outcome !== 'failed') {
-      // an outgoing htlc settled (we paid): take what pays us, while it lives
-      for (let tries = 0; tries < 5 && !this.closing && this.now() <= incoming.expires; tries++) {
+      // an outgoing htlc settled (we paid): take what pays us, as long as it lives (a partner
+      // that answers with proposals of its own cannot make us give up: ours goes first)
+      while (!this.closing && this.now() <= incoming.expires) {
         const s = await this.htlcState(incoming.line, incoming.id)
         if (s.at !== 'live') return s.at === 'settled' ? 'settled' : 'left'
         const r = await this.commit(incoming.line, { type: 'htlc/settle', id: incoming.id, preimage: outcome })
         if (r.ok) return 'settled'
-        await this.sleep(200)
+        await this.sleep(250)
       }
       return 'left'
     }
@@ -504,6 +502,23 @@ export class CreditPayments extends ReadyResource {
     if (s.at !== 'live') return 'left'
     const r = await this.commit(incoming.line, { type: 'htlc/fail', id: incoming.id })
     return r.ok ? 'failed' : 'left'
+  }
+
+  /**
+   * What became of an outgoing htlc, read under the line's sync lock (so no countersignature of
+   * its settle can land between this read and our decision): the preimage once settled,
+   * 'failed' once failed or past its expiry by our clock (the sync then countersigns no settle of
+   * it), else null. An add we signed that is not in the chain counts as live until the htlc's own
+   * expiry: the partner may still countersign it (back-dated) and settle.
+   */
+  private async outgoingOutcome (outgoing: { line: string; id: string; expires: number }, learned: { preimage: string | null }): Promise<string | null> {
+    if (learned.preimage) return learned.preimage
+    return await this.sync.underLock(outgoing.line, async () => {
+      const s = await this.htlcState(outgoing.line, outgoing.id)
+      if (s.at === 'settled') return s.preimage
+      if (s.at === 'failed') return 'failed'
+      return this.now() > outgoing.expires ? 'failed' : null
+    })
   }
 
   // ---------------- payee ----------------
@@ -562,12 +577,30 @@ export class CreditPayments extends ReadyResource {
     }
     if (routes.length === 0) throw GrowrError.NOT_FOUND('no route to the payee for that amount')
     const attempts: Attempt[] = []
-    for (const route of routes.slice(0, q.maxAttempts ?? 3)) {
-      const a = await this.attempt(inv, route)
+    const tries = routes.slice(0, q.maxAttempts ?? 3)
+    for (let i = 0; i < tries.length; i++) {
+      const a = await this.attempt(inv, tries[i])
       attempts.push(a)
       if (a.outcome === 'settled') return { status: 'settled', preimage: a.preimage, attempts }
+      if (i === tries.length - 1 || a.signed !== true) continue
+      // the same hash again while this attempt's htlc lives would let a hostile payee (or hop)
+      // refuse and settle both: go on only once it is failed or expired, stop if it settled
+      const end = await this.resolved(a)
+      if (end.at === 'settled') return { status: 'settled', preimage: end.preimage, attempts }
     }
     return { status: 'refused', attempts }
+  }
+
+  /**
+   * Waits until the htlc of an attempt's hop 0 is settled or can no longer settle (failed, or
+   * past its expiry by this node's clock: a settle dated after it is refused by the machine).
+   */
+  private async resolved (a: Attempt): Promise<{ at: 'settled'; preimage: string } | { at: 'failed' }> {
+    const line = a.plan.hops[0].trustline
+    const out = { line, id: htlcIdOf(a.id, 0), expires: a.plan.hops[0].expires }
+    const learned = { preimage: null }
+    const r = await this.waitFor(line, async () => await this.outgoingOutcome(out, learned), out.expires + 1) ?? await this.outgoingOutcome(out, learned)
+    return r !== null && r !== 'failed' ? { at: 'settled', preimage: r } : { at: 'failed' }
   }
 
   /**
@@ -595,7 +628,7 @@ export class CreditPayments extends ReadyResource {
     if (this.cap !== null && amount > this.cap) return { plan, id, outcome: 'failed', answer: null, elapsedMs: 0, reason: `above your own cap per payment (${this.cap})` }
     const out = { line: hop.trustline, id: htlcIdOf(id, 0), expires: hop.expires }
     const added = await this.commit(hop.trustline, { type: 'htlc/add', id: out.id, hash: plan.hash, amount: plan.amount, from: me, expires: hop.expires })
-    if (!added.ok) return { plan, id, outcome: 'failed', answer: null, elapsedMs: 0, reason: added.reason }
+    if (!added.ok) return { plan, id, outcome: 'failed', answer: null, elapsedMs: 0, reason: added.reason, signed: added.signed }
     const started = Date.now()
     let answer: unknown = null
     try {
@@ -612,11 +645,11 @@ export class CreditPayments extends ReadyResource {
     if (a && a.ok === true && typeof a.preimage === 'string' && HEX64.test(a.preimage) && sha256Hex(a.preimage) === plan.hash) {
       // the next hop settles our htlc before it answers: wait for it (bounded by its expiry)
       await this.waitFor(out.line, async () => { const s = await this.htlcState(out.line, out.id); return s.at === 'live' ? null : s.at }, Math.min(out.expires, this.now() + this.signTimeoutMs))
-      return { plan, id, outcome: 'settled', preimage: a.preimage, answer, elapsedMs }
+      return { plan, id, outcome: 'settled', preimage: a.preimage, answer, elapsedMs, signed: true }
     }
     const s = await this.htlcState(out.line, out.id)
-    if (s.at === 'settled') return { plan, id, outcome: 'settled', preimage: s.preimage, answer, elapsedMs }
-    return { plan, id, outcome: 'refused', answer, elapsedMs }
+    if (s.at === 'settled') return { plan, id, outcome: 'settled', preimage: s.preimage, answer, elapsedMs, signed: true }
+    return { plan, id, outcome: 'refused', answer, elapsedMs, signed: true }
   }
 
   // ---------------- hop and payee: credit/pay/forward ----------------
@@ -656,6 +689,11 @@ export class CreditPayments extends ReadyResource {
       this.background(this.release(incoming, null, { preimage: null }, hold))
       return await refuse(aboveCap(this.cap))
     }
+    // payer and payee together could otherwise hold our credit (both ways) for as long as they like
+    if (hop.expires > received + this.maxHoldMs) {
+      this.background(this.release(incoming, null, { preimage: null }, hold))
+      return await refuse()
+    }
     if (index === n - 1) return await this.receiveAsPayee(plan, incoming, hold, refuse)
 
     // a hop: keep our margin, add the outgoing htlc (the machine checks our available credit)
@@ -665,7 +703,7 @@ export class CreditPayments extends ReadyResource {
     const outgoing = { line: next.trustline, id: htlcIdOf(id, index + 1), expires: next.expires }
     const learned = { preimage: null as string | null }
     if (!outLine || me === null || next.from !== this.identity.did || sideOf(outLine.terms, next.to) === null ||
-        hop.expires < next.expires + this.minDeltaMs || next.expires <= this.now() + this.minFinalMs / 2) {
+        hop.expires < next.expires + this.minDeltaMs || next.expires <= this.now() + this.minFinalMs / 2 || next.expires > this.now() + this.maxHoldMs) {
       this.background(this.release(incoming, null, learned, hold))
       return await refuse()
     }

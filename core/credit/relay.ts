@@ -25,6 +25,19 @@
  * gossip announcements on the pubsub topic 'credit/graph', and pull each other's pages when
  * they meet. A route answer carries the announcements of its hops, so the payer checks every
  * hop was signed by both of its parties: a hostile relay can withhold routes but not invent them.
+ *
+ * A trustline id is not tied to its parties here: it hashes the trustline's terms, which hold
+ * its opening balance, and a relay never sees a balance. So anyone with two DIDs can sign an
+ * announcement naming someone else's id. That is harmless because nothing is keyed by the id
+ * alone: a relay holds one record per (id, a, b, asset) (core/credit/relay-store.ts), a payer
+ * finds a hop's announcement by (id, from, to, asset), and a payment over a hop goes to the
+ * hop's two parties, who know their own lines. Another pair's record under the same id never
+ * blocks, replaces or stands in for the real one.
+ *
+ * Rate limits (token buckets per minute): announcements per sender DID on the wire
+ * (maxAnnouncePerMinute) and per gossip publisher (maxGossipPerMinute); and, for announcements
+ * that would change what the relay holds, per signing party (maxPerSignerPerMinute), charged only
+ * once both signatures hold, so junk naming a party cannot spend that party's budget.
  */
 import '../runtime/text-encoding.ts'
 import ReadyResource from 'ready-resource'
@@ -41,7 +54,7 @@ import { didToPublicKey, isDidKey, type DidKey } from '../identity/did-key.ts'
 import { GrowrError } from '../errors.ts'
 import type { PeerRpc } from '../network/peer-rpc.ts'
 import type { PubSub, PubSubMessage } from '../network/pubsub.ts'
-import { RelayStore } from './relay-store.ts'
+import { RelayStore, lineKey } from './relay-store.ts'
 import { DEFAULT_MAX_HOPS, DEFAULT_ROUTES, MAX_HOPS_LIMIT, MAX_ROUTES, type Route } from './routing.ts'
 
 /** The only announcement version. */
@@ -234,11 +247,12 @@ export function openRoutes (answer: unknown, q: { from: DidKey; to: DidKey; asse
     const a = answer as { routes?: unknown; announcements?: unknown } | null
     if (!a || !Array.isArray(a.routes) || !Array.isArray(a.announcements)) return { ok: false, reason: 'the relay answered without routes and announcements' }
     if (a.routes.length > MAX_ROUTES || a.announcements.length > MAX_ROUTES * MAX_HOPS_LIMIT) return { ok: false, reason: 'the relay answered with too many routes' }
-    const byId = new Map<string, Announcement>()
+    // by line key, not by id: another pair may have signed an announcement under a hop's id
+    const byKey = new Map<string, Announcement>()
     for (const x of a.announcements) {
       const c = checkAnnouncement(x, { now: q.now })
       if (!c.ok) return { ok: false, reason: `the relay sent an announcement that does not hold: ${c.reason}` }
-      byId.set(c.announcement.trustline, c.announcement)
+      byKey.set(lineKey(c.announcement), c.announcement)
     }
     const maxHops = q.maxHops ?? DEFAULT_MAX_HOPS
     const routes: CheckedRoute[] = []
@@ -248,9 +262,14 @@ export function openRoutes (answer: unknown, q: { from: DidKey; to: DidKey; asse
       let at: string = q.from
       const hops: CheckedRoute['hops'] = []
       for (const h of r.hops) {
-        const ann = byId.get(h?.trustline)
-        if (!ann) return { ok: false, reason: 'a hop has no announcement' }
-        if (h.from !== at || h.from === h.to || !((h.from === ann.a && h.to === ann.b) || (h.from === ann.b && h.to === ann.a))) return { ok: false, reason: 'a route is not a chain of announced trustlines from the payer' }
+        if (!h || typeof h.trustline !== 'string' || typeof h.from !== 'string' || typeof h.to !== 'string') return { ok: false, reason: 'a hop names no trustline, payer and payee' }
+        if (h.from !== at || h.from === h.to) return { ok: false, reason: 'a route is not a chain of announced trustlines from the payer' }
+        const [pa, pb] = h.from < h.to ? [h.from, h.to] : [h.to, h.from]
+        const ann = byKey.get(lineKey({ trustline: h.trustline, a: pa, b: pb, asset: q.asset }))
+        if (!ann) {
+          const elsewhere = [...byKey.values()].some((x) => x.trustline === h.trustline && x.a === pa && x.b === pb)
+          return { ok: false, reason: elsewhere ? 'a hop is in another asset' : 'a hop has no announcement signed by its two parties' }
+        }
         if (visited.has(h.to)) return { ok: false, reason: 'a route visits a party twice' }
         if (ann.asset !== q.asset) return { ok: false, reason: 'a hop is in another asset' }
         const cap = ann.cap === null ? null : BigInt(ann.cap)
@@ -315,6 +334,10 @@ export interface CreditRelayOptions {
   maxPerParty?: number
   /** announcements accepted per sender DID per minute (default 120) */
   maxAnnouncePerMinute?: number
+  /** gossiped announcements taken per publishing DID per minute (default 600, pubsub's own per-peer default) */
+  maxGossipPerMinute?: number
+  /** new or newer announcements taken per signing party per minute, wire and gossip alike (default 120) */
+  maxPerSignerPerMinute?: number
   /** route requests answered per sender DID per minute (default 60) */
   maxRoutesPerMinute?: number
   /** how often expired lines are pruned, ms (default 60 s) */
@@ -362,7 +385,7 @@ export class CreditRelay extends ReadyResource {
       rpc.on('peer', this.onpeer)
     }
     if (this.opts.pubsub) {
-      this.unsubscribe = this.opts.pubsub.subscribe(GRAPH_TOPIC, (m: PubSubMessage) => { this.submit(m.data).catch(safetyCatch) })
+      this.unsubscribe = this.opts.pubsub.subscribe(GRAPH_TOPIC, (m: PubSubMessage) => { this.onGossip(m).catch(safetyCatch) })
     }
     if (this.opts.swarm) this.discovery = this.opts.swarm.join(RELAY_TOPIC, { server: true, client: true })
     this.timer = setInterval(() => { this.lines.prune(this.now()).catch(safetyCatch) }, this.opts.pruneIntervalMs ?? 60_000)
@@ -381,15 +404,29 @@ export class CreditRelay extends ReadyResource {
 
   /**
    * Takes an announcement from anywhere (a party, a relay, the gossip).
+   * @param opts.limitSigners charge each signing party's rate limit when the announcement would
+   *   change what the relay holds (the wire and the gossip do; a pull from a relay does not)
    * @returns stored, or not stored with why (held already), or refused with why, in plain words
+   *   (`limited` when a signer's rate limit refused it)
    */
-  async submit (value: unknown): Promise<{ ok: true; stored: boolean; reason?: string } | { ok: false; reason: string }> {
+  async submit (value: unknown, opts: { limitSigners?: boolean } = {}): Promise<{ ok: true; stored: boolean; reason?: string } | { ok: false; reason: string; limited?: true }> {
     const c = checkAnnouncement(value, { now: this.now() })
     if (!c.ok) {
       this.stats.refused++
       return c
     }
-    const r = await this.lines.put(c.announcement, this.now())
+    const ann = c.announcement
+    if (opts.limitSigners && this.lines.judge(ann) === null) {
+      // charged only now: both signatures hold, so these parties really asked for it
+      const perMinute = this.opts.maxPerSignerPerMinute ?? 120
+      for (const p of [ann.a, ann.b]) {
+        if (!this.take('s ' + p, perMinute)) {
+          this.stats.limited++
+          return { ok: false, reason: `too many announcements signed by ${p}: try again in a minute`, limited: true }
+        }
+      }
+    }
+    const r = await this.lines.put(ann, this.now())
     if (!r.ok) this.stats.refused++
     else if (r.stored) this.stats.stored++
     else this.stats.duplicate++
@@ -408,10 +445,11 @@ export class CreditRelay extends ReadyResource {
     const anns = new Map<string, Announcement>()
     const routes: WireRoute[] = []
     for (const route of r.routes as Route[]) {
+      // the graph names each edge by its line key; the wire names the trustline id
       const held = route.hops.map((h) => this.lines.get(h.trustline, now))
       if (held.some((a) => a === null)) continue
-      for (const a of held) anns.set((a as Announcement).trustline, a as Announcement)
-      routes.push({ hops: route.hops.map((h) => ({ trustline: h.trustline, from: h.from as DidKey, to: h.to as DidKey })) })
+      for (const a of held as Announcement[]) anns.set(lineKey(a), a)
+      routes.push({ hops: route.hops.map((h, i) => ({ trustline: (held[i] as Announcement).trustline, from: h.from as DidKey, to: h.to as DidKey })) })
     }
     return { routes, announcements: [...anns.values()] }
   }
@@ -454,7 +492,8 @@ export class CreditRelay extends ReadyResource {
     const now = this.now()
     let b = this.buckets.get(from)
     if (!b) {
-      if (this.buckets.size > 10_000) this.buckets.clear()
+      // never clear them all: a flood of new DIDs would hand every drained bucket a fresh budget
+      if (this.buckets.size >= 10_000) this.evictBuckets(now)
       this.buckets.set(from, b = { at: now, tokens: perMinute })
     }
     b.tokens = Math.min(perMinute, b.tokens + (now - b.at) * perMinute / 60_000)
@@ -464,14 +503,33 @@ export class CreditRelay extends ReadyResource {
     return true
   }
 
+  /** Drops buckets idle for a minute (they are full again: forgetting them loses nothing), else the oldest. */
+  private evictBuckets (now: number): void {
+    for (const [k, b] of this.buckets) if (now - b.at >= 60_000) this.buckets.delete(k)
+    for (const k of this.buckets.keys()) {
+      if (this.buckets.size < 10_000) break
+      this.buckets.delete(k)
+    }
+  }
+
+  private async onGossip (m: PubSubMessage): Promise<void> {
+    if (this.closing) return
+    // pubsub authenticated `from` (its signature holds); a publisher that floods is cut here
+    if (!this.take('g ' + m.from, this.opts.maxGossipPerMinute ?? 600)) {
+      this.stats.limited++
+      return
+    }
+    await this.submit(m.data, { limitSigners: true })
+  }
+
   private async onAnnounce (req: unknown, from: DidKey): Promise<unknown> {
     if (this.closing) throw GrowrError.NOT_FOUND('the relay is closing')
     if (!this.take('a ' + from, this.opts.maxAnnouncePerMinute ?? 120)) {
       this.stats.limited++
       throw GrowrError.OP_REJECTED('too many announcements from you: try again in a minute')
     }
-    const r = await this.submit((req as { announcement?: unknown } | null)?.announcement)
-    if (!r.ok) throw GrowrError.BAD_ARGUMENT(r.reason)
+    const r = await this.submit((req as { announcement?: unknown } | null)?.announcement, { limitSigners: true })
+    if (!r.ok) throw r.limited ? GrowrError.OP_REJECTED(r.reason) : GrowrError.BAD_ARGUMENT(r.reason)
     // announcements straight from a party go on to the other relays
     if (r.stored && this.opts.pubsub) this.opts.pubsub.publish(GRAPH_TOPIC, (req as { announcement: unknown }).announcement).catch(safetyCatch)
     return r.stored ? { stored: true } : { stored: false, reason: r.reason }
@@ -493,7 +551,7 @@ export class CreditRelay extends ReadyResource {
   private onLines (req: unknown): unknown {
     if (this.closing) throw GrowrError.NOT_FOUND('the relay is closing')
     const q = (req ?? {}) as { after?: unknown; limit?: unknown }
-    const after = typeof q.after === 'string' ? q.after.slice(0, 200) : ''
+    const after = typeof q.after === 'string' ? q.after.slice(0, 400) : ''
     const limit = Number.isSafeInteger(q.limit) ? Math.min(Math.max(q.limit as number, 1), MAX_PAGE) : MAX_PAGE
     return this.lines.page(after, limit, this.now())
   }

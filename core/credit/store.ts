@@ -126,6 +126,25 @@ export class TrustlineStore {
     this.onchange(id)
   }
 
+  /**
+   * Deletes rejected and superseded proposal records stored before `before` (ms, this node's
+   * clock): they never take effect, and a partner could otherwise make them pile up. Pending and
+   * accepted records stay (an accepted one is in the chain).
+   * @returns how many were deleted
+   */
+  async prune (id: string, before: number): Promise<number> {
+    const old: string[] = []
+    for await (const { key, value } of this.bee.createReadStream<ProposalRecord>({ gte: `trustline/prop/${id}/`, lt: `trustline/prop/${id}0` })) {
+      if ((value.status === 'rejected' || value.status === 'superseded') && value.stored < before) old.push(String(key))
+    }
+    if (old.length === 0) return 0
+    const batch = this.bee.batch()
+    for (const key of old) await batch.del(key)
+    await batch.flush()
+    this.onchange(id)
+    return old.length
+  }
+
   /** A record for a proposal seen for the first time. */
   static record (dir: Direction, entry: Entry, now: number): ProposalRecord {
     const bare: Entry = { proposal: entry.proposal as Proposal, sig: entry.sig }

@@ -42,6 +42,24 @@ export const DEFAULT_EXPIRY_MS = 24 * 3600_000
 export const MAX_PENDING_IN = 100
 /** Most trustlines a partner may open with this node by proposing (flooding). */
 export const MAX_REMOTE_LINES_PER_PEER = 50
+/**
+ * Furthest a partner's proposal may be dated ahead of this party's clock, ms (5 s). A proposal's
+ * `at` becomes the line's time, and an htlc settles only while the line's time is at most its
+ * expiry: a partner dating ahead could make an htlc it owes unsettleable. This node countersigns
+ * only once its own clock has reached `at`, so the line's time never runs ahead of it by more
+ * than this; hops keep more than this between their expiries (payment.ts minDeltaMs).
+ */
+export const MAX_CLOCK_SKEW_MS = 5_000
+/** Most proposals a partner may have refused or superseded here per trustline and hour (flooding). */
+export const MAX_UNTAKEN_IN_PER_HOUR = 500
+/** Age after which rejected and superseded proposal records are deleted, ms (1 day). */
+export const UNTAKEN_KEEP_MS = 24 * 3600_000
+/**
+ * Most unilateral entries (limit cuts, which need no countersignature of ours) a pull takes
+ * beyond our own chain's length: every two-party entry carries our signature, so only these can
+ * make a partner's copy grow without our consent.
+ */
+export const MAX_UNILATERAL_AHEAD = 1000
 
 /** What a policy says about an incoming proposal: countersign at once, reject, or ask the user. */
 export type Decision = 'accept' | 'reject' | 'ask'
@@ -88,6 +106,9 @@ export class TrustlineSync extends ReadyResource {
   private readonly policies: Array<(state: TrustlineState, proposal: Proposal) => Decision> = []
   private readonly connectTimeoutMs: number
   private readonly locks = new Map<string, Promise<unknown>>()
+  // one pull per line at a time, at most one more waiting (announces coalesce into it)
+  private readonly pullRunning = new Map<string, Promise<{ changed: boolean; length: number; head: string }>>()
+  private readonly pullWaiting = new Map<string, Promise<{ changed: boolean; length: number; head: string }>>()
   private readonly inflight = new Set<Promise<unknown>>()
   private readonly onpeer = (did: string) => { this.background(this.meet(did as DidKey)) }
 
@@ -172,6 +193,15 @@ export class TrustlineSync extends ReadyResource {
     } finally {
       if (this.locks.get(id) === tail) this.locks.delete(id)
     }
+  }
+
+  /**
+   * Runs `fn` under the same per-trustline lock as countersigning and merging, so that what it
+   * reads cannot change under it (multi-hop payments decide to fail an htlc this way).
+   * `fn` must not call this object's methods that take the lock (propose, accept, reject, pull).
+   */
+  async underLock<T> (id: string, fn: () => Promise<T>): Promise<T> {
+    return await this.locked(id, fn)
   }
 
   private myside (terms: { a: string; b: string }): Side {
@@ -259,21 +289,38 @@ export class TrustlineSync extends ReadyResource {
    *   party's clock, superseded, or refused by the machine; the reason says which)
    */
   async accept (id: string, hash: string): Promise<{ seq: number; head: string }> {
+    // a proposal dated slightly ahead of our clock (within MAX_CLOCK_SKEW_MS) waits until our
+    // clock reaches it: we countersign at our own time, never at the partner's
+    const first = await this.store.proposal(id, hash)
+    if (first && first.dir === 'in' && first.status === 'pending') {
+      const ahead = first.entry.proposal.at - this.now()
+      if (ahead > MAX_CLOCK_SKEW_MS) throw GrowrError.OP_REJECTED(`the proposal is dated ${ahead} ms ahead of our clock (more than ${MAX_CLOCK_SKEW_MS} ms)`)
+      if (ahead > 0) await new Promise((resolve) => setTimeout(resolve, ahead))
+    }
     const out = await this.locked(id, async () => {
       const line = await this.must(id)
       const rec = await this.store.proposal(id, hash)
       if (!rec || rec.dir !== 'in') throw GrowrError.NOT_FOUND('no proposal from the partner with that hash')
       if (rec.status !== 'pending') throw GrowrError.OP_REJECTED(`the proposal is ${rec.status}`)
       const now = this.now()
-      if (now > rec.entry.proposal.expires) throw GrowrError.OP_REJECTED('the proposal expired: it is void')
-      // both proposed at once: the smaller proposal hash goes first (spec section 7)
+      const p = rec.entry.proposal
+      if (now > p.expires) throw GrowrError.OP_REJECTED('the proposal expired: it is void')
+      if (p.at > now) throw GrowrError.OP_REJECTED('the proposal is dated ahead of our clock: we countersign only at our own time')
+      // both proposed at once: a settle goes first, then the smaller proposal hash (spec section 7)
       for (const mine of await this.store.proposals(id)) {
         const q = mine.entry.proposal
-        if (mine.dir === 'out' && mine.status === 'pending' && q.seq === rec.entry.proposal.seq && q.prev === rec.entry.proposal.prev && now <= q.expires && mine.hash < rec.hash) {
-          throw GrowrError.OP_REJECTED('our own proposal for this seq goes first (smaller hash): the partner countersigns it, then propose again')
+        if (mine.dir === 'out' && mine.status === 'pending' && q.seq === p.seq && q.prev === p.prev && now <= q.expires && goesFirst(mine, rec)) {
+          throw GrowrError.OP_REJECTED('our own proposal for this seq goes first (a settle, or the smaller hash): the partner countersigns it, then propose again')
         }
       }
-      const r = acceptProposal(line.state, rec.entry, Math.max(now, rec.entry.proposal.at), this.identity.secretKey)
+      // an htlc we pay, settled after its expiry by our clock: we may already have failed what
+      // pays us for it upstream (decided here, under the lock, not when the policy looked)
+      if (p.change.type === 'htlc/settle') {
+        const hid = p.change.id
+        const h = line.state.htlcs.find((x) => x.id === hid)
+        if (h && h.from === this.myside(line.terms) && now > h.expires) throw GrowrError.OP_REJECTED('htlc/settle: the htlc expired by our clock; we no longer countersign its settle')
+      }
+      const r = acceptProposal(line.state, rec.entry, now, this.identity.secretKey)
       if (!r.ok) {
         if (rec.entry.proposal.seq <= line.state.seq) await this.store.putProposal(id, { ...rec, status: 'superseded' })
         throw GrowrError.OP_REJECTED(r.reason)
@@ -354,6 +401,33 @@ export class TrustlineSync extends ReadyResource {
    * @throws GrowrError NOT_FOUND when the partner cannot be reached
    */
   async pull (id: string): Promise<{ changed: boolean; length: number; head: string }> {
+    const waiting = this.pullWaiting.get(id)
+    if (waiting) return await waiting
+    const running = this.pullRunning.get(id)
+    const self: { p?: Promise<{ changed: boolean; length: number; head: string }> } = {}
+    const p = (async () => {
+      // the first await lets `self.p` and the maps below be set before the body reads them
+      await (running ? running.catch(() => {}) : null)
+      if (this.pullWaiting.get(id) === self.p) this.pullWaiting.delete(id)
+      this.pullRunning.set(id, self.p as Promise<{ changed: boolean; length: number; head: string }>)
+      try {
+        return await this.pullOnce(id)
+      } finally {
+        if (this.pullRunning.get(id) === self.p) this.pullRunning.delete(id)
+      }
+    })()
+    self.p = p
+    if (running) this.pullWaiting.set(id, p)
+    else this.pullRunning.set(id, p)
+    return await p
+  }
+
+  /**
+   * One pull. Pages are replayed as they arrive: the first entry that does not apply ends it, and
+   * so does the MAX_UNILATERAL_AHEAD-th unilateral entry beyond our length; the `length` a
+   * partner claims is never trusted (memory stays bounded by what we signed).
+   */
+  private async pullOnce (id: string): Promise<{ changed: boolean; length: number; head: string }> {
     const line = await this.must(id)
     const partner = this.partnerOf(line.terms)
     const rpc = this.rpc
@@ -362,17 +436,25 @@ export class TrustlineSync extends ReadyResource {
     const theirs: unknown[] = []
     let rejections: unknown[] = []
     let pending: unknown[] = []
-    for (let from = 0; ; from += SYNC_PAGE) {
+    let state = genesis(line.terms)
+    let unilateralAhead = 0
+    let stop = false
+    for (let from = 0; !stop && !this.closing; from += SYNC_PAGE) {
       const page = await rpc.request(partner, METHODS.sync, { line: id, from, limit: SYNC_PAGE }, { timeoutMs: 20_000 }) as Record<string, unknown>
       if (page === null || typeof page !== 'object' || !Array.isArray(page.entries) || typeof page.length !== 'number') throw GrowrError.OP_REJECTED('the partner answered a malformed sync page')
-      // their terms must be the very terms of this id: a peer cannot swap the trustline
-      theirs.push(...page.entries.slice(0, SYNC_PAGE))
       if (from === 0) {
         rejections = Array.isArray(page.rejections) ? page.rejections.slice(0, 1000) : []
         pending = Array.isArray(page.pending) ? page.pending.slice(0, MAX_PENDING_IN) : []
       }
-      if (page.entries.length < SYNC_PAGE || theirs.length >= page.length || page.entries.length === 0) break
-      if (theirs.length > 10_000_000) break
+      const entries = page.entries.slice(0, SYNC_PAGE)
+      for (const e of entries) {
+        const r = apply(state, e)
+        if (!r.ok) { stop = true; break }
+        if (theirs.length >= line.entries.length && !isObj((e as Record<string, unknown>).accept) && ++unilateralAhead > MAX_UNILATERAL_AHEAD) { stop = true; break }
+        state = r.state
+        theirs.push(e)
+      }
+      if (entries.length < SYNC_PAGE) break
     }
     return await this.locked(id, async () => await this.merge(id, theirs, rejections, pending))
   }
@@ -449,8 +531,15 @@ export class TrustlineSync extends ReadyResource {
     // checks the signature and the transition on our head, without a countersignature
     const probe = apply(line.state, { proposal: p, sig: entry.sig, accept: { acceptance: { v: 1, line: p.line, seq: p.seq, proposal: hash, state: p.state, at: p.at }, sig: '00'.repeat(64) } })
     if (!probe.ok && !/countersignature does not hold/.test(probe.reason)) throw GrowrError.OP_REJECTED(probe.reason)
-    const pendingIn = (await this.store.proposals(id)).filter((r) => r.dir === 'in' && r.status === 'pending').length
+    const now = this.now()
+    if (p.at > now + MAX_CLOCK_SKEW_MS) throw GrowrError.OP_REJECTED(`the proposal is dated more than ${MAX_CLOCK_SKEW_MS} ms ahead of our clock`)
+    await this.store.prune(id, now - UNTAKEN_KEEP_MS)
+    const recs = await this.store.proposals(id)
+    const pendingIn = recs.filter((r) => r.dir === 'in' && r.status === 'pending').length
     if (pendingIn >= MAX_PENDING_IN) throw GrowrError.OP_REJECTED('too many pending proposals on this trustline')
+    // refused ones count too: a partner cannot fill our store by having each one refused
+    const untaken = recs.filter((r) => r.dir === 'in' && (r.status === 'rejected' || r.status === 'superseded') && r.stored > now - 3600_000).length
+    if (untaken >= MAX_UNTAKEN_IN_PER_HOUR) throw GrowrError.OP_REJECTED('too many proposals refused on this trustline in the last hour')
     const rec: ProposalRecord = TrustlineStore.record('in', { proposal: p, sig: entry.sig as string }, this.now())
     await this.store.putProposal(id, rec)
     return { status: 'pending' }
@@ -530,6 +619,10 @@ export class TrustlineSync extends ReadyResource {
     const res = await this.locked(id, async () => {
       const cur = await this.must(id)
       if (cur.entries.some((e) => sameEntry(e, entry as unknown as Entry))) throw GrowrError.OP_REJECTED('replayed: this countersigned update is already in the chain')
+      // a countersignature may be back-dated: what counts is when it reaches us. Past our
+      // proposal's expiry we may already have acted on it being void (failed what it depended on)
+      const mine = await this.store.proposal(id, proposalHash(entry.proposal as unknown as Proposal))
+      if (mine && mine.dir === 'out' && mine.status === 'pending' && this.now() > mine.entry.proposal.expires) throw GrowrError.OP_REJECTED('the countersignature came after our proposal expired by our clock: the proposal is void')
       const r = apply(cur.state, entry)
       if (!r.ok) return { reason: r.reason, seq: undefined }
       await this.store.save(cur.terms, [...cur.entries, entry as unknown as Entry], r.state, cur.entries.length, this.now())
@@ -616,6 +709,14 @@ export class TrustlineSync extends ReadyResource {
 
 function isObj (v: unknown): v is Record<string, any> {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+/** Section 7 order of two proposals for one seq: an htlc/settle first, then the smaller hash. */
+function goesFirst (x: ProposalRecord, y: ProposalRecord): boolean {
+  const sx = x.entry.proposal.change.type === 'htlc/settle'
+  const sy = y.entry.proposal.change.type === 'htlc/settle'
+  if (sx !== sy) return sx
+  return x.hash < y.hash
 }
 
 function sameEntry (x: Entry, y: Entry): boolean {

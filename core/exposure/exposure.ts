@@ -111,6 +111,9 @@ export function toJson (e: CurrencyExposure): CurrencyExposureJson {
   return { currency: e.currency, loans: e.loans, outstandingPrincipal: e.outstandingPrincipal.toString(), arrearsInstalments: e.arrearsInstalments, arrearsAmount: e.arrearsAmount.toString(), defaultedLoans: e.defaultedLoans }
 }
 
+/** The largest count (loans, instalments) an exposure report may state. */
+export const MAX_COUNT = 1_000_000
+
 /**
  * Reads one currency's exposure from untrusted JSON. Never throws.
  * @returns the exact exposure, or why it is not one
@@ -120,7 +123,8 @@ export function fromJson (v: unknown): { ok: true; value: CurrencyExposure } | {
   const e = v as Record<string, unknown>
   if (typeof e.currency !== 'string' || !isCurrency(e.currency)) return { ok: false, reason: 'an exposure names its currency by code' }
   for (const k of ['loans', 'arrearsInstalments', 'defaultedLoans']) {
-    if (!Number.isSafeInteger(e[k]) || (e[k] as number) < 0) return { ok: false, reason: `an exposure's ${k} is a whole count` }
+    // capped so that sums across any number of answers stay exact (2^53 / MAX_COUNT reports)
+    if (!Number.isSafeInteger(e[k]) || (e[k] as number) < 0 || (e[k] as number) > MAX_COUNT) return { ok: false, reason: `an exposure's ${k} is a whole count of at most ${MAX_COUNT}` }
   }
   for (const k of ['outstandingPrincipal', 'arrearsAmount']) {
     if (typeof e[k] !== 'string' || !DECIMAL.test(e[k] as string)) return { ok: false, reason: `an exposure's ${k} is a decimal string of whole minor units` }

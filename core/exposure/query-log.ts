@@ -28,10 +28,13 @@ export interface QueryLogEntry {
 }
 
 const PREFIX = 'exposure/log/'
+/** Most entries kept: past it the oldest are deleted (entries from any DID arrive at 30 a minute each). */
+export const MAX_LOG_ENTRIES = 100_000
 
-/** Append-only log of the queries this node answered. */
+/** The log of the queries this node answered, newest MAX_LOG_ENTRIES kept. */
 export class QueryLog {
   private readonly local: Hyperbee
+  private count: number | null = null
 
   /** @param local the node's private local bee (utf-8 keys, JSON values) */
   constructor (local: Hyperbee) {
@@ -45,6 +48,26 @@ export class QueryLog {
     const cut = (s: string | null, n: number) => s === null ? null : s.slice(0, n)
     const entry: QueryLogEntry = { at: e.at, asker: e.asker.slice(0, 200), subject: cut(e.subject, 200), purpose: cut(e.purpose, 200), grant: cut(e.grant, 200), outcome: e.outcome, reason: cut(e.reason, 500) }
     await this.local.put(PREFIX + String(Math.max(0, Math.floor(e.at))).padStart(15, '0') + '/' + b4a.toString(r, 'hex'), entry)
+    if (this.count === null) {
+      this.count = 0
+      for await (const _ of this.local.createReadStream({ gte: PREFIX, lt: PREFIX + '\xff', keys: true, values: false } as never)) this.count++
+    } else {
+      this.count++
+    }
+    if (this.count > MAX_LOG_ENTRIES) await this.trim()
+  }
+
+  /** Deletes the oldest entries down to 90 % of MAX_LOG_ENTRIES (one batch, not one per query). */
+  private async trim (): Promise<void> {
+    const excess = (this.count ?? 0) - Math.floor(MAX_LOG_ENTRIES * 0.9)
+    const batch = this.local.batch()
+    let n = 0
+    for await (const { key } of this.local.createReadStream({ gte: PREFIX, lt: PREFIX + '\xff', limit: excess } as never) as AsyncIterable<{ key: string }>) {
+      await batch.del(key)
+      n++
+    }
+    await batch.flush()
+    this.count = (this.count ?? 0) - n
   }
 
   /**

@@ -149,6 +149,8 @@ export class ExposureService extends ReadyResource {
   private readonly now: () => number
   private readonly maxPerMinute: number
   private readonly recent = new Map<DidKey, number[]>()
+  /** queries refused over the per-asker rate, not logged */
+  overRate = 0
   private unsubscribe: (() => void) | null = null
 
   /** @param opts see ExposureServiceOptions */
@@ -194,7 +196,9 @@ export class ExposureService extends ReadyResource {
   async heard (notice: unknown): Promise<boolean> {
     const n = openRevocation(notice)
     if (!n.ok) return false
-    const fresh = await this.store.hear(n.subject, n.grant, n.at)
+    // kept only about borrowers this node deals with: anyone can sign notices for made-up grants
+    if (n.subject !== this.opts.identity.did && !(await this.knows(n.subject))) return false
+    const fresh = await this.store.hear(n.subject, n.grant, n.at, this.now())
     if (fresh) this.emit('changed')
     return fresh
   }
@@ -284,6 +288,8 @@ export class ExposureService extends ReadyResource {
     const checked = await checkConsent(grant, { asker: this.opts.identity.did, subject: from, now: this.now() })
     if (!checked.ok) throw GrowrError.BAD_ARGUMENT(`consent refused: ${checked.reason}`)
     const c = checked.consent
+    // a DID costs nothing: only a member of one of this node's books (an applicant) may hand it consents
+    if (!(await this.knows(c.subject))) throw GrowrError.BAD_ARGUMENT('consent refused: the borrower is not a member of a book this node originates')
     const kept = await this.store.putReceived({ id: c.id, from: c.subject, purpose: c.purpose, scope: c.scope, validFrom: c.validFrom, validUntil: c.validUntil, receivedAt: this.now(), credential: grant as ConsentCredential })
     if (!kept) throw GrowrError.BAD_ARGUMENT('this node keeps no more consents')
     this.emit('changed')
@@ -395,6 +401,16 @@ export class ExposureService extends ReadyResource {
     return { ok: true, value: { consent: true, at: answer.at, asOf: report.asOf, books: report.books, answer } }
   }
 
+  /** @returns whether `did` is a member of a book this node originates, or gave this node a consent */
+  private async knows (did: string): Promise<boolean> {
+    if ((await this.store.received(did)).length > 0) return true
+    for (const book of this.opts.books()) {
+      const meta = await book.view.meta()
+      if (meta?.originator === this.opts.identity.did && (await book.view.get('members', did)) !== null) return true
+    }
+    return false
+  }
+
   /** The borrower's exposure in the books this node originates. */
   private async ownExposure (subject: string, now: number): Promise<{ asOf: string; books: Array<{ book: string; name: string; exposure: CurrencyExposure[] }>; exposure: CurrencyExposure[] }> {
     const asOf = dateOf(now)
@@ -424,7 +440,11 @@ export class ExposureService extends ReadyResource {
       this.emit('changed')
       throw err
     }
-    if (!this.allow(from, at)) await refuse(GrowrError.OP_REJECTED(`at most ${this.maxPerMinute} credit-exposure queries a minute are answered per organization`))
+    // over the rate, nothing is written: a flood must not grow the log (it is counted instead)
+    if (!this.allow(from, at)) {
+      this.overRate++
+      throw GrowrError.OP_REJECTED(`at most ${this.maxPerMinute} credit-exposure queries a minute are answered per organization`)
+    }
     const cert = await this.opts.certifiedAs(from).catch((err) => ({ certified: false, roles: [] as string[], organization: null, reason: String((err as Error)?.message ?? err) }))
     if (!cert.certified || !cert.roles.includes('originator')) {
       await refuse(GrowrError.OP_REJECTED(`this node answers credit-exposure queries only from certified originators${cert.reason ? ` (${cert.reason.slice(0, 200)})` : ''}`))

@@ -43,8 +43,10 @@ export interface ReceivedConsent {
 
 /** Most consents this node keeps as an asker: more are refused, so a flood of self-made grants cannot fill the disk. */
 export const MAX_RECEIVED = 10_000
-/** Most revocations heard kept (oldest forgotten first is not needed: a revoked grant also fails its status check). */
+/** Most revocations heard kept; notices older than HEARD_KEPT_MS make room first (a flood of self-made notices ages out). */
 export const MAX_HEARD = 100_000
+/** How long a heard revocation matters: a consent lasts at most 90 days, plus a day of clock skew, ms. */
+export const HEARD_KEPT_MS = 91 * 86_400_000
 
 const GIVEN = 'exposure/given/'
 const RECEIVED = 'exposure/received/'
@@ -79,11 +81,13 @@ export class ConsentStore {
    * Keeps a consent given to this node (replaces one with the same borrower and id).
    * @returns false when MAX_RECEIVED are kept already and this one is new
    */
-  async putReceived (r: ReceivedConsent): Promise<boolean> {
+  async putReceived (r: ReceivedConsent, now: number = r.receivedAt): Promise<boolean> {
     const key = RECEIVED + r.from + '/' + enc(r.id)
     const known = await this.local.get(key)
     if (!known) {
       if (this.receivedCount === null) this.receivedCount = (await this.range(RECEIVED)).length
+      // every consent ends within 90 days: the expired make room before a new one is refused
+      if (this.receivedCount >= MAX_RECEIVED) this.receivedCount -= await this.dropWhere<ReceivedConsent>(RECEIVED, (c) => Date.parse(c.validUntil) < now)
       if (this.receivedCount >= MAX_RECEIVED) return false
       this.receivedCount++
     }
@@ -101,10 +105,12 @@ export class ConsentStore {
    * Remembers that `borrower` revoked consent `id` (a checked notice, or our own revocation).
    * @returns false when it was known already or MAX_HEARD are kept
    */
-  async hear (borrower: string, id: string, at: number): Promise<boolean> {
+  async hear (borrower: string, id: string, at: number, now: number = at): Promise<boolean> {
     const key = REVOKED + borrower + '/' + enc(id)
     if (await this.local.get(key)) return false
     if (this.heardCount === null) this.heardCount = (await this.range(REVOKED)).length
+    // a notice outlives the consent it revokes by nothing: past 91 days (90 + skew) it revokes nothing
+    if (this.heardCount >= MAX_HEARD) this.heardCount -= await this.dropWhere<{ at: number }>(REVOKED, (h) => !(h.at > now - HEARD_KEPT_MS))
     if (this.heardCount >= MAX_HEARD) return false
     this.heardCount++
     await this.local.put(key, { at })
@@ -114,6 +120,17 @@ export class ConsentStore {
   /** @returns whether a revocation of `borrower`'s consent `id` was heard */
   async heard (borrower: string, id: string): Promise<boolean> {
     return (await this.local.get(REVOKED + borrower + '/' + enc(id))) !== null
+  }
+
+  /** Deletes the records under `prefix` that `drop` picks. @returns how many */
+  private async dropWhere<T> (prefix: string, drop: (v: T) => boolean): Promise<number> {
+    const keys: string[] = []
+    for await (const { key, value } of this.local.createReadStream<T>({ gte: prefix, lt: prefix + '\xff' })) if (drop(value)) keys.push(key as unknown as string)
+    if (keys.length === 0) return 0
+    const batch = this.local.batch()
+    for (const k of keys) await batch.del(k)
+    await batch.flush()
+    return keys.length
   }
 
   private async range<T> (prefix: string): Promise<T[]> {

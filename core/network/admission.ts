@@ -73,7 +73,7 @@ export function admissionResponder (opts: { host: AdmissionHost; maxPerHour?: nu
     const claim = openClaim(b4a.from(r.claim, 'base64'), book.discoveryKey)
     if (claim.did !== from) throw GrowrError.BAD_ARGUMENT('the claim is signed for another DID than the one asking')
     const writerKey = b4a.toString(claim.writerKey, 'hex')
-    const key = r.book + '/' + writerKey
+    const key = r.book + '/' + writerKey + '/' + from
     // the same writer asking twice at once gets the one admission
     const held = underway.get(key)
     if (held) return await held

@@ -257,12 +257,13 @@ interface MuxMessage { send (value: Uint8Array): boolean }
 interface MuxChannel { addMessage (opts: { encoding: unknown; onmessage: (value: Uint8Array) => void }): MuxMessage; open (handshake?: unknown): void; close (): void }
 interface Mux { createChannel (opts: { protocol: string; onopen?: () => void; onclose?: () => void }): MuxChannel | null }
 
+/** A connection's rate budget and invalid-frame count: kept per connection, so reopening the channel resets nothing. */
+interface Budget { tokens: number; refilled: number; invalid: number; graylisted: boolean }
+
 interface Channel {
   open: boolean
   topics: Set<string>
-  tokens: number
-  refilled: number
-  invalid: number
+  budget: Budget
   sendSubs (bytes: Uint8Array): void
   sendMessage (bytes: Uint8Array): boolean
   close (): void
@@ -290,6 +291,7 @@ export class PubSub extends ReadyResource {
   private readonly subscribers = new Map<string, Set<(msg: PubSubMessage) => void>>()
   private readonly channels = new Set<Channel>()
   private readonly attachments: Attachments
+  private readonly budgets = new WeakMap<object, Budget>()
   /** id -> when we may forget it, ms; insertion order is age order */
   private readonly seen = new Map<string, number>()
   /** `${from} ${topic}` -> its window; insertion order is recency */
@@ -412,13 +414,15 @@ export class PubSub extends ReadyResource {
   }
 
   private openChannel (conn: object): void {
+    let budget = this.budgets.get(conn)
+    if (!budget) this.budgets.set(conn, budget = { tokens: this.maxPerMinute, refilled: this.now(), invalid: 0, graylisted: false })
+    // a peer cut off stays cut off on this connection, however often it reopens the channel
+    if (budget.graylisted) return
     const mux = Protomux.from(conn) as unknown as Mux
     const state: Channel = {
       open: false,
       topics: new Set(),
-      tokens: this.maxPerMinute,
-      refilled: this.now(),
-      invalid: 0,
+      budget,
       sendSubs: () => {},
       sendMessage: () => false,
       close: () => {}
@@ -458,12 +462,13 @@ export class PubSub extends ReadyResource {
 
   /** Takes one token from the peer's bucket; false when it is empty. */
   private take (ch: Channel): boolean {
+    const b = ch.budget
     const now = this.now()
-    const elapsed = Math.max(0, now - ch.refilled)
-    ch.refilled = now
-    ch.tokens = Math.min(this.maxPerMinute, ch.tokens + elapsed * this.maxPerMinute / 60_000)
-    if (ch.tokens < 1) return false
-    ch.tokens -= 1
+    const elapsed = Math.max(0, now - b.refilled)
+    b.refilled = now
+    b.tokens = Math.min(this.maxPerMinute, b.tokens + elapsed * this.maxPerMinute / 60_000)
+    if (b.tokens < 1) return false
+    b.tokens -= 1
     return true
   }
 
@@ -471,9 +476,10 @@ export class PubSub extends ReadyResource {
     this.drops[reason]++
     this.tell(reason, why)
     if (!invalid || !ch) return
-    if (++ch.invalid === this.maxInvalid) {
+    if (++ch.budget.invalid === this.maxInvalid) {
+      ch.budget.graylisted = true
       this.drops.graylisted++
-      this.tell('graylisted', `a peer sent ${ch.invalid} invalid frames and was cut off`)
+      this.tell('graylisted', `a peer sent ${ch.budget.invalid} invalid frames and was cut off`)
       ch.close()
     }
   }

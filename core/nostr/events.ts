@@ -186,6 +186,16 @@ export function listingTemplate (project: Pick<Project, 'projectId' | 'status' |
   const state = listingState(project)
   if (state === null) throw GrowrError.BAD_ARGUMENT('a draft project is not listed')
   const t = project.terms
+  // a project made private takes its terms off the relays: a stub without them replaces the
+  // listing, and stays the same whatever the terms become (nothing republished on later changes)
+  if (!t.isPublic) {
+    return {
+      kind: KIND_LISTING_INACTIVE,
+      created_at: ctx.createdAt,
+      tags: [['d', listingD(ctx.topic, project.projectId)], ['title', 'No longer listed'], ['published_at', String(ctx.publishedAt)], ...LISTING_HASHTAGS.map((h) => ['t', h]), ['status', state], [GROWR_TAG, ctx.topic, project.projectId]],
+      content: 'This project is no longer listed publicly.'
+    }
+  }
   const min = majorUnits(t.loanMinAmount, t.currency)
   const max = majorUnits(t.loanMaxAmount, t.currency)
   const rate = `${Math.floor(t.annualRateBps / 100)}.${String(t.annualRateBps % 100).padStart(2, '0')}`

@@ -43,11 +43,14 @@ interface Held { event: NostrEvent; listing: ParsedListing; relays: Set<string>;
 
 /** Default bound on the listings kept. */
 export const MAX_LISTINGS = 500
+/** How far in the future a listing's created_at may be, seconds. */
+export const MAX_FUTURE_S = 600
 
 /** The subscription and the listings it gathered. start() subscribes; stop() ends it. */
 export class ListingsReader {
   private readonly pool: RelayPool
   private readonly keysOf: RecordedKeys
+  private readonly follows: (topic: string) => boolean
   private readonly max: number
   private readonly now: () => number
   private readonly held = new Map<string, Held>()
@@ -59,10 +62,12 @@ export class ListingsReader {
    * @param opts.pool the node's relays
    * @param opts.keysOf the recorded keys of a book this node follows, null when it does not
    * @param opts.max how many listings (addresses) to keep (default 500)
+   * @param opts.follows whether this node follows the book with this topic: those listings are evicted last
    */
-  constructor (opts: { pool: RelayPool; keysOf: RecordedKeys; max?: number; now?: () => number }) {
+  constructor (opts: { pool: RelayPool; keysOf: RecordedKeys; max?: number; now?: () => number; follows?: (topic: string) => boolean }) {
     this.pool = opts.pool
     this.keysOf = opts.keysOf
+    this.follows = opts.follows ?? (() => false)
     this.max = opts.max ?? MAX_LISTINGS
     this.now = opts.now ?? Date.now
   }
@@ -83,6 +88,8 @@ export class ListingsReader {
    * Older versions of a held address, malformed listings and events of other kinds are dropped.
    */
   receive (event: NostrEvent, url: string): boolean {
+    // a listing dated in the future would outrank every real one for ever
+    if (!(event.created_at <= Math.floor(this.now() / 1000) + MAX_FUTURE_S)) return false
     const p = parseListing(event)
     if (!p.ok) return false
     const address = `${p.listing.pubkey}:${p.listing.d}`
@@ -94,9 +101,14 @@ export class ListingsReader {
     }
     this.held.set(address, { event, listing: p.listing, relays: new Set([url]), receivedAt: this.now() })
     if (this.held.size > this.max) {
-      let oldest: [string, Held] | null = null
-      for (const entry of this.held) if (oldest === null || entry[1].event.created_at < oldest[1].event.created_at) oldest = entry
-      if (oldest) this.held.delete(oldest[0])
+      // strangers' listings go first, the longest held first: a flood of new keys cannot push out
+      // the listings of books this node follows
+      let victim: [string, Held, boolean] | null = null
+      for (const [key, h] of this.held) {
+        const followed = this.follows(h.listing.topic)
+        if (victim === null || (victim[2] && !followed) || (victim[2] === followed && h.receivedAt < victim[1].receivedAt)) victim = [key, h, followed]
+      }
+      if (victim) this.held.delete(victim[0])
     }
     this.onchange?.()
     return true

@@ -35,6 +35,7 @@ import '../runtime/text-encoding.ts' // before nostr-tools (@noble): Bare has no
 import ReadyResource from 'ready-resource'
 import safetyCatch from 'safety-catch'
 import b4a from 'b4a'
+import { parseTopic } from '../../books/book.ts'
 import sodium from 'sodium-universal'
 import type Hyperbee from 'hyperbee'
 import * as nip19 from 'nostr-tools/nip19'
@@ -202,6 +203,9 @@ export class NostrService extends ReadyResource {
       keysOf: async (hex) => {
         const book = this.host.findBook(hex)
         return book ? await book.view.nostrKeys() : null
+      },
+      follows: (topic) => {
+        try { return this.host.findBook(b4a.toString(parseTopic(topic), 'hex')) !== null } catch { return false }
       }
     })
     this.reader.onchange = () => this.emit('listings')
@@ -480,6 +484,8 @@ export class NostrService extends ReadyResource {
     this.zapsSeen.add(event.id)
     if (this.zapsSeen.size > ZAPS_REMEMBERED) this.zapsSeen.delete(this.zapsSeen.values().next().value as string)
     this.zapChain = this.zapChain.then(() => this.handInZap(target, coord, event)).catch((err) => {
+      // not handed in: the next copy a relay sends is tried again
+      this.zapsSeen.delete(event.id)
       this.lastError = `zap receipt ${event.id.slice(0, 12)}: ${(err as Error)?.message ?? String(err)}`.slice(0, 500)
       this.emit('error-recorded', this.lastError)
     })

@@ -189,7 +189,7 @@ export class VerificationService {
       challenge,
       domain,
       now: this.now(),
-      trustedIssuers: (type, issuer) => trust.listed(type, issuer) || (trust.governance[type]?.length ?? 0) > 0
+      trustedIssuers: (type, issuer) => trust.listed(type, issuer) || (Object.hasOwn(trust.governance, type) && trust.governance[type].length > 0)
       // no checkStatus here: status is fetched below, and only for credentials that passed the rest
     })
     if (result.holder !== holder) return refuse({ code: 'HOLDER_MISMATCH', message: 'the presentation is signed for another holder than the one presenting it' })
@@ -272,7 +272,7 @@ export class VerificationService {
     const network = governance ? await governance.network().catch((err: Error) => err) : null
     await Promise.all([...pending.values()].map(async (group) => {
       const { type, issuer } = group[0]
-      const governances = rules.governance[type] ?? []
+      const governances = Object.hasOwn(rules.governance, type) ? rules.governance[type] : []
       const refuse = (why: string) => { for (const item of group) item.problems.push({ code: 'UNTRUSTED_ISSUER', message: why }) }
       if (governances.length === 0) return refuse(`issuer ${issuer} is not trusted for ${type} by this book`)
       if (!governance || network === null) return refuse(`issuer ${issuer} is not listed for ${type}, and this verifier cannot check certificate chains for the book's governance rule`)
