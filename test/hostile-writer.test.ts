@@ -99,12 +99,14 @@ test('hostile writer - 5 000 invalid ops are all rejected, honest peers converge
     if (sent >= 2_000 && !honestRun) honestRun = honestDuringFlood()
   }
   t.is(sent, 5_000, '5 000 invalid ops appended')
+  const floodMs = Date.now() - floodStart
   await honestRun
-  t.comment(`flood appended in ${Date.now() - floodStart} ms; honest op applied after ${latency.own} ms on its node, ${latency.originator} ms on the originator's`)
+  t.comment(`flood appended in ${floodMs} ms; honest op applied after ${latency.own} ms on its node, ${latency.originator} ms on the originator's`)
   // Measured here: 7.8-10.6 s, about the rest of the flood. Autobase.append waits for the pass that
   // is applying the flood, and the three nodes share one thread; alone, a batch of 500 rejected ops
-  // applies in ~0.13 s. The bound says the book stays live under the flood, not that it is fast.
-  t.ok(latency.originator >= 0 && latency.originator < 15_000, `the honest op was applied on the originator within 15 s during the flood (${latency.originator} ms)`)
+  // applies in ~0.13 s. The bound says the book stays live under the flood, not that it is fast:
+  // measured against the flood's own time on this machine, so a loaded machine does not fail it.
+  t.ok(latency.originator >= 0 && latency.originator < 2 * floodMs + 10_000, `the honest op was applied on the originator while the flood went on, not queued behind it for long (${latency.originator} ms; the flood took ${floodMs} ms to append)`)
 
   const honestPeers = [book, hb]
   await Promise.all(honestPeers.map((b) => b.until(async () => (await b.view.auditLength()) >= 5_000, 60_000, 'the flood applied')))
