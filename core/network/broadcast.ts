@@ -24,6 +24,7 @@ import { GrowrError } from '../errors.ts'
 const ANSWER_DOMAIN = b4a.from('growr/answer/v1\0')
 /** Longest deadline a broadcast accepts, ms (5 min). */
 export const MAX_DEADLINE_MS = 300_000
+const GRACE_MS = 250
 /** Most peers one broadcast asks. */
 export const MAX_PEERS = 1024
 
@@ -159,7 +160,9 @@ export async function broadcast<T> (rpc: BroadcastRpc, method: string, value: un
 
   async function ask (did: DidKey): Promise<{ ok: true; value: T } | { ok: false; reason: string }> {
     try {
-      const left = () => Math.max(1, deadline - now())
+      // the lookup and the request run a little past the deadline, so that a peer silent until the
+      // deadline is reported pending by it, not failed by a timer racing it
+      const left = () => Math.max(1, deadline - now()) + GRACE_MS
       if (!rpc.peers().includes(did)) await rpc.connect(did, { timeoutMs: left() })
       const answer = await rpc.request(did, method, value, { timeoutMs: left() })
       return opts.open(did, answer)
