@@ -18,16 +18,9 @@ import { signAd, networkTopic, type AdBody } from '../core/network/ads/advertise
 import { generateKeyPair } from '../core/identity/keys.ts'
 import { publicKeyToDid, type DidKey } from '../core/identity/did-key.ts'
 import type { PeerRpc } from '../core/network/peer-rpc.ts'
+import { until } from './helpers/until.ts'
 
 const NETWORK = 'admission-it'
-
-async function until (what: string, check: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
 
 test('admission - found on the network, a borrower and an investor join a public project\'s book in one request each; hostile requests and a squatter\'s listing get nowhere', { timeout: 180_000 }, async (t) => {
   const net = await createNet(t, 5)

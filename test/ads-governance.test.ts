@@ -12,14 +12,9 @@ import { createHandlers } from '../app/contract.ts'
 import { NETWORK_SETTING } from '../core/governance/network-in-use.ts'
 import type { GrowrNode } from '../core/node.ts'
 import type Hyperbee from 'hyperbee'
+import { until as waitUntil } from './helpers/until.ts'
 
-async function until (what: string, check: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-}
+const until = async (what: string, check: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> => await waitUntil(what, check, ms, 200)
 
 test('ads governance - ads travel on the node\'s network and are marked by the chain to its founder, set and revoked while nodes run', { timeout: 120_000 }, async (t) => {
   const net = await createNet(t, 4)

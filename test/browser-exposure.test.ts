@@ -16,6 +16,7 @@ import { checkSummary, exposureRows, figures, heldConsent, loansText, logRows } 
 import { askerWords, consentLabel, consentPurpose, consentState, sortConsents } from '../ui/features/borrower/consent.ts'
 import type { Host } from '../app/host/server.ts'
 import type { ExposureCheck, ReceivedConsent } from '../app/exposure/handlers.ts'
+import { until as waitUntil } from './helpers/until.ts'
 
 const DAY = 86_400_000
 
@@ -29,13 +30,7 @@ async function onboard (app: AppPage, role: 'originator' | 'borrower'): Promise<
   return did
 }
 
-async function until (what: string, check: () => Promise<boolean>, ms = 40_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 250))
-  }
-}
+const until = async (what: string, check: () => Promise<boolean> | boolean, ms = 40_000): Promise<void> => await waitUntil(what, check, ms, 250)
 
 /** The text of the first element matching `testid` under `scope`, trimmed. */
 async function text (page: Page, selector: string): Promise<string> {

@@ -22,14 +22,9 @@ import type { GrowrError } from '../core/errors.ts'
 import type { PeerRpc } from '../core/network/peer-rpc.ts'
 import type Hyperbee from 'hyperbee'
 import type { ImportedTrustline } from '../core/credit/migration/types.ts'
+import { until as waitUntil } from './helpers/until.ts'
 
-async function until (what: string, check: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
+const until = async (what: string, check: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> => await waitUntil(what, check, ms, 100)
 
 async function rejects (t: Assertion, p: Promise<unknown>, code: string, words: RegExp, msg: string): Promise<void> {
   try {

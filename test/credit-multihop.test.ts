@@ -12,6 +12,7 @@ import { routesFrom, type CheckedRoute } from '../core/credit/relay.ts'
 import { CreditPayments, REFUSED, FORWARD_METHOD, buildPlan, checkPlan, htlcIdOf, planId, checkInvoice, type Attempt } from '../core/credit/payment.ts'
 import { available, replay, sideOf } from '../books/trustline/machine.ts'
 import type { TrustlineState } from '../books/trustline/types.ts'
+import { until as waitUntil } from './helpers/until.ts'
 
 // Six parties in a chain 0 -> 1 -> 2 -> 3 -> 4 -> 5 (each extends credit to the one before it),
 // node 6 runs the relay. Short expiries and hold times so that a test sees them pass.
@@ -31,13 +32,7 @@ interface Chain {
   stop: (i: number) => Promise<void>
 }
 
-async function until (what: string, check: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
+const until = async (what: string, check: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> => await waitUntil(what, check, ms, 50)
 
 async function chain (t: Assertion): Promise<Chain> {
   const net = await createNet(t, 7)

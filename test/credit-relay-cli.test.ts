@@ -14,16 +14,11 @@ import { routesFrom, LINES_METHOD } from '../core/credit/relay.ts'
 import type { TrustlineSync } from '../core/credit/sync.ts'
 import type { CreditPayments } from '../core/credit/payment.ts'
 import type { PeerRpc } from '../core/network/peer-rpc.ts'
+import { until as waitUntil } from './helpers/until.ts'
 
 const BIN = fileURLToPath(new URL('../app/cli/bin.js', import.meta.url))
 
-async function until (what: string, check: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
+const until = async (what: string, check: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> => await waitUntil(what, check, ms, 50)
 
 /** Collects a child's stdout as JSON lines (the CLI's --json events). */
 function events (child: ChildProcess): Array<Record<string, unknown>> {

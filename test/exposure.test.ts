@@ -26,17 +26,12 @@ import type { Loan } from '../books/entities.ts'
 import type { Book } from '../books/book.ts'
 import b4a from 'b4a'
 import { verifyCredential } from '../core/credentials/vc.ts'
+import { until as waitUntil } from './helpers/until.ts'
 
 const DAY = 86_400_000
 const BACK = 75 * DAY
 
-async function until (what: string, check: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-}
+const until = async (what: string, check: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> => await waitUntil(what, check, ms, 200)
 
 test('exposure - with consent A sees B\'s exact exposure; without it, or revoked, nothing; B logs each query', { timeout: 120_000 }, async (t) => {
   // every node's books run 75 days back: the loan below was approved then

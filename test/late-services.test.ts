@@ -8,14 +8,9 @@ import test from 'brittle'
 import { createNet } from './helpers/net.ts'
 import { Services } from '../core/services/services.ts'
 import type { DidKey } from '../core/identity/did-key.ts'
+import { until as waitUntil } from './helpers/until.ts'
 
-async function until (what: string, check: () => boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
+const until = async (what: string, check: () => boolean, ms = 20_000): Promise<void> => await waitUntil(what, check, ms)
 
 test('late services - started one after the other on connected nodes, rpc, pubsub and ads all reach the peer', { timeout: 90_000 }, async (t) => {
   const net = await createNet(t, 2)

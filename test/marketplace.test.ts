@@ -21,14 +21,9 @@ import { NETWORK_SETTING } from '../core/governance/network-in-use.ts'
 import { criteriaToRules } from '../core/services/criteria.ts'
 import type { GrowrNode } from '../core/node.ts'
 import type Hyperbee from 'hyperbee'
+import { until as waitUntil } from './helpers/until.ts'
 
-async function until (what: string, check: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-}
+const until = async (what: string, check: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> => await waitUntil(what, check, ms, 200)
 
 test('marketplace - six nodes: certified chains, who certified each peer, discovery without a topic key, one-request join, a governance-trusted credential, revocation, receipt by broadcast', { timeout: 180_000 }, async (t) => {
   const net = await createNet(t, 6)

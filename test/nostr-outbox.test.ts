@@ -2,7 +2,7 @@
 // events once it is back, also after the node restarts (a real relay on a SQLite file, stopped
 // and started on the same port); newer versions replace pending old ones; back-off is exponential
 // with jitter and capped (timers injected, so the test does not wait).
-import test, { type Assertion } from 'brittle'
+import test from 'brittle'
 import path from 'node:path'
 import Corestore from 'corestore'
 import Hyperbee from 'hyperbee'
@@ -18,20 +18,10 @@ import { createHandlers } from '../app/contract.ts'
 import { Outbox, slotOf } from '../core/nostr/outbox.ts'
 import { backoffDelay, RelayPool, type DeliverySource } from '../core/nostr/relays.ts'
 import { coordinate, deletionTemplate, listingD } from '../core/nostr/events.ts'
+import { until as waitUntil } from './helpers/until.ts'
+import { servicesFor } from './helpers/nostr.ts'
 
-async function until (what: string, check: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
-
-function servicesFor (t: Assertion): (s: Services) => Services {
-  const all: Services[] = []
-  t.teardown(async () => { for (const s of all.reverse()) await s.close().catch(() => {}) }, { order: -Infinity })
-  return (s) => { all.push(s); return s }
-}
+const until = async (what: string, check: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> => await waitUntil(what, check, ms, 50)
 
 test('nostr outbox - a relay down at publish time receives the events once it is back, also after the node restarts', async (t) => {
   const own = servicesFor(t)

@@ -2,13 +2,10 @@
 // the originator's node publishes its profile, relay list and a NIP-99 listing per public project
 // and reads them back; the listing is replaced when the project is deactivated, marked closed
 // when it closes, milestone notes go out once each, and no borrower's data is ever published.
-import test, { type Assertion } from 'brittle'
+import test from 'brittle'
 import { verifyEvent, finalizeEvent, generateSecretKey, type Event } from 'nostr-tools/pure'
 import { validateEvent as validNip99 } from 'nostr-tools/nip99'
 import { nip19 } from 'nostr-tools'
-import { AbstractRelay } from 'nostr-tools/abstract-relay'
-import WebSocket from 'ws'
-import { startLocalRelay, type LocalRelay } from '../app/demo/nostr-relay.ts'
 import { lendingBook, confirmedFunding, seen } from './helpers/lending.ts'
 import { Services } from '../core/services/services.ts'
 import { GrowrNode } from '../core/node.ts'
@@ -19,33 +16,10 @@ import { listingD, listingTemplate } from '../core/nostr/events.ts'
 import { terms as fixtureTerms } from './helpers/fixtures.ts'
 import { ListingsReader } from '../core/nostr/listings.ts'
 import type { RelayPool } from '../core/nostr/relays.ts'
+import { until as waitUntil } from './helpers/until.ts'
+import { servicesFor, relayFor, publishRaw } from './helpers/nostr.ts'
 
-async function until (what: string, check: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
-
-/** Services for every node, closed before the nodes (registered before the net's teardown). */
-function servicesFor (t: Assertion): (s: Services) => Services {
-  const all: Services[] = []
-  t.teardown(async () => { for (const s of all.reverse()) await s.close().catch(() => {}) }, { order: -Infinity })
-  return (s) => { all.push(s); return s }
-}
-
-async function relayFor (t: Assertion): Promise<LocalRelay> {
-  const relay = await startLocalRelay()
-  t.teardown(() => relay.close())
-  return relay
-}
-
-/** Publishes an event to the relay with a plain nostr-tools client (someone who is not the node). */
-async function publishRaw (url: string, event: Event): Promise<void> {
-  const relay = await AbstractRelay.connect(url, { verifyEvent, websocketImplementation: WebSocket as never })
-  try { await relay.publish(event) } finally { relay.close() }
-}
+const until = async (what: string, check: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> => await waitUntil(what, check, ms, 50)
 
 test('nostr publish - profile, relay list and listing are published and read back, every event verifies, the listing is verified by the book\'s recorded key', async (t) => {
   const own = servicesFor(t)

@@ -5,11 +5,8 @@
 // two nodes; the same receipt again, one for another listing and a forged one make none (and the
 // forged one never reaches the book). A project given its own key has its listing signed, bound
 // and profiled with that key, and the organization's listing of it is deleted.
-import test, { type Assertion } from 'brittle'
+import test from 'brittle'
 import { verifyEvent, type Event } from 'nostr-tools/pure'
-import { AbstractRelay } from 'nostr-tools/abstract-relay'
-import WebSocket from 'ws'
-import { startLocalRelay, type LocalRelay } from '../app/demo/nostr-relay.ts'
 import { createNet } from './helpers/net.ts'
 import { accepted } from './helpers/book.ts'
 import { terms } from './helpers/fixtures.ts'
@@ -21,32 +18,10 @@ import { listingD } from '../core/nostr/events.ts'
 import { zapIds } from '../books/funding/zap-handlers.ts'
 import { getPublicKey } from 'nostr-tools/pure'
 import type { Funding } from '../books/entities.ts'
+import { until as waitUntil } from './helpers/until.ts'
+import { servicesFor, relayFor, publishRaw } from './helpers/nostr.ts'
 
-async function until (what: string, check: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
-
-function servicesFor (t: Assertion): (s: Services) => Services {
-  const all: Services[] = []
-  t.teardown(async () => { for (const s of all.reverse()) await s.close().catch(() => {}) }, { order: -Infinity })
-  return (s) => { all.push(s); return s }
-}
-
-async function relayFor (t: Assertion): Promise<LocalRelay> {
-  const relay = await startLocalRelay()
-  t.teardown(() => relay.close())
-  return relay
-}
-
-/** Publishes as someone who is not the node (the LNURL server, a stranger). @returns the relay's OK message */
-async function publishRaw (url: string, event: Event): Promise<string> {
-  const relay = await AbstractRelay.connect(url, { verifyEvent, websocketImplementation: WebSocket as never })
-  try { return await relay.publish(event) } finally { relay.close() }
-}
+const until = async (what: string, check: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> => await waitUntil(what, check, ms, 50)
 
 const zapFundings = async (book: { view: { list: (sub: 'fundings') => Promise<Funding[]> } }) => (await book.view.list('fundings')).filter((f) => f.zap)
 

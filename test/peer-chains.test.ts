@@ -22,14 +22,9 @@ import type { GrowrError } from '../core/errors.ts'
 import type { GrowrNode } from '../core/node.ts'
 import type Hyperbee from 'hyperbee'
 import type { OrganizationCertificate } from '../core/governance/certificate.ts'
+import { until as waitUntil } from './helpers/until.ts'
 
-async function until (what: string, check: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-}
+const until = async (what: string, check: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> => await waitUntil(what, check, ms, 200)
 
 test('peer chains - who certified a peer: certified, uncertified, a replayed chain, a swapped or oversized one, revoked', { timeout: 120_000 }, async (t) => {
   const started = Date.now()

@@ -32,14 +32,9 @@ import { isoSeconds, type StatusCheck } from '../core/credentials/vc.ts'
 import { loadNetwork, type Network } from '../core/governance/network.ts'
 import { issueCertificate, type OrganizationCertificate, type Role } from '../core/governance/certificate.ts'
 import { admitByGovernance, type ChainSource } from '../core/governance/issuer-trust.ts'
+import { until as waitUntil } from './helpers/until.ts'
 
-async function until (what: string, check: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-}
+const until = async (what: string, check: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> => await waitUntil(what, check, ms, 200)
 
 test('trust governance - a book trusting KYC issuers certified by G admits them by their chain, refuses others with reasons, follows revocation; only the originator sets the rule', { timeout: 120_000 }, async (t) => {
   const net = await createNet(t, 8)

@@ -11,6 +11,7 @@ import type Hyperbee from 'hyperbee'
 import * as m from '../books/trustline/machine.ts'
 import { domainSign, stateHash } from '../books/trustline/encoding.ts'
 import type { Change, Entry, Proposal } from '../books/trustline/types.ts'
+import { until as waitUntil } from './helpers/until.ts'
 
 /** A testnet of n nodes, each with Services (DID announced, no ads) and a clock it can skew. */
 async function cluster (t: Assertion, n: number, policy?: Array<TrustlineSyncOptions['policy']>, payments = true): Promise<{ net: Net; services: Services[]; skew: number[]; start (i: number): Promise<Services>; stop (i: number): Promise<void>; tl (i: number): TrustlineSync; did (i: number): DidKey }> {
@@ -36,13 +37,7 @@ async function cluster (t: Assertion, n: number, policy?: Array<TrustlineSyncOpt
   }
 }
 
-async function until (what: string, check: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
+const until = async (what: string, check: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> => await waitUntil(what, check, ms, 100)
 
 async function rejects (t: Assertion, p: Promise<unknown>, code: string, words: RegExp, msg: string): Promise<void> {
   try {
