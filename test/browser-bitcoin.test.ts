@@ -9,7 +9,7 @@ import net from 'node:net'
 import type { Page } from 'playwright-core'
 import { Address } from '@scure/btc-signer'
 import type { Assertion } from 'brittle'
-import { ensureUiBuilt, launchBrowser, openApp, startTestHost, startTestnet, fullValue, type AppPage } from './helpers/browser.ts'
+import { ensureUiBuilt, launchBrowser, openApp, startTestHost, startTestnet, fullValue, onboard } from './helpers/browser.ts'
 import { BCOIN_REGTEST, startBcoin, testKey, untilInMempool, type Bcoin } from './helpers/bcoin.ts'
 import { chainItems, parseSendAmount, readWatcherEvent } from '../ui/lib/chain-items.ts'
 import type { Payment, Project } from '../books/entities.ts'
@@ -44,15 +44,6 @@ async function proxy (t: Assertion, target: number): Promise<{ url: string, down
 
 async function mine (chain: Bcoin, n: number, to = testKey(0).address): Promise<void> {
   await chain.rpc('generatetoaddress', [n, to])
-}
-
-/** Creates an identity on the onboarding screen and starts in `role`; returns the DID shown. */
-async function onboard (app: AppPage, role: 'originator' | 'borrower' | 'investor'): Promise<string> {
-  await app.page.getByTestId('onboard-create').click()
-  const did = (await app.page.getByTestId('onboard-did').textContent())?.trim() ?? ''
-  await app.page.getByTestId('start-' + role).click()
-  await app.page.getByTestId('screen-' + role).waitFor()
-  return did
 }
 
 /** The transaction line `testid` shows for `txid`, once it is in `state` (and at `confirmations`). */

@@ -9,7 +9,7 @@
 // tested with hostile values.
 import test from 'brittle'
 import type { Page } from 'playwright-core'
-import { ensureUiBuilt, launchBrowser, openApp, startTestHost, startTestnet, fullValue, type AppPage } from './helpers/browser.ts'
+import { ensureUiBuilt, launchBrowser, openApp, startTestHost, startTestnet, fullValue, onboard } from './helpers/browser.ts'
 import { terms } from './helpers/fixtures.ts'
 import { formatMinorText } from '../ui/lib/money.ts'
 import { checkSummary, exposureRows, figures, heldConsent, loansText, logRows } from '../ui/features/originator/exposure.ts'
@@ -19,16 +19,6 @@ import type { ExposureCheck, ReceivedConsent } from '../app/exposure/handlers.ts
 import { until as waitUntil } from './helpers/until.ts'
 
 const DAY = 86_400_000
-
-/** Creates an identity on the onboarding screen and starts in `role`; returns the DID shown. */
-async function onboard (app: AppPage, role: 'originator' | 'borrower'): Promise<string> {
-  const { page } = app
-  await page.getByTestId('onboard-create').click()
-  const did = (await page.getByTestId('onboard-did').textContent())?.trim() ?? ''
-  await page.getByTestId('start-' + role).click()
-  await page.getByTestId('screen-' + role).waitFor()
-  return did
-}
 
 const until = async (what: string, check: () => Promise<boolean> | boolean, ms = 40_000): Promise<void> => await waitUntil(what, check, ms, 250)
 

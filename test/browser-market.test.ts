@@ -6,20 +6,10 @@
 // The pure part (ui/features/marketplace/market.ts) is also tested with hostile listings.
 import test from 'brittle'
 import type { Page } from 'playwright-core'
-import { ensureUiBuilt, launchBrowser, openApp, startTestHost, startTestnet, fullValue, type AppPage } from './helpers/browser.ts'
+import { ensureUiBuilt, launchBrowser, openApp, startTestHost, startTestnet, fullValue, onboard } from './helpers/browser.ts'
 import { formatMinorText } from '../ui/lib/money.ts'
 import { certificationOf, groupByOriginator, listerMismatch, organizationWords, projectRow, serviceProviders } from '../ui/features/marketplace/market.ts'
 import type { NodeListing, ProjectListing } from '../core/network/ads/directory.ts'
-
-/** Creates an identity on the onboarding screen and starts in `role`; returns the DID shown. */
-async function onboard (app: AppPage, role: 'originator' | 'borrower' | 'credentials'): Promise<string> {
-  const { page } = app
-  await page.getByTestId('onboard-create').click()
-  const did = (await page.getByTestId('onboard-did').textContent())?.trim() ?? ''
-  await page.getByTestId('start-' + role).click()
-  await page.getByTestId('screen-' + role).waitFor()
-  return did
-}
 
 /** Creates a book on the Network screen; returns its topic key. */
 async function createBook (page: Page, name: string): Promise<string> {

@@ -17,7 +17,7 @@ import * as nip19 from 'nostr-tools/nip19'
 import { finalizeEvent, generateSecretKey, verifyEvent, type Event as NostrEvent } from 'nostr-tools/pure'
 import { Relay, useWebSocketImplementation } from 'nostr-tools/relay'
 import type { Page } from 'playwright-core'
-import { ensureUiBuilt, launchBrowser, openApp, startTestHost, startTestnet, fullValue, type AppPage } from './helpers/browser.ts'
+import { ensureUiBuilt, launchBrowser, openApp, startTestHost, startTestnet, fullValue, onboard } from './helpers/browser.ts'
 import { tmpDir } from './helpers/net.ts'
 import { startLocalRelay, type LocalRelay } from '../app/demo/nostr-relay.ts'
 import { listingD } from '../core/nostr/events.ts'
@@ -26,15 +26,6 @@ import { deliveryWords, eventRows, relayUrlProblem, relayWords } from '../ui/fea
 import type { NostrListing, NostrStatus, RelayState } from '../app/nostr/handlers.ts'
 
 useWebSocketImplementation(WebSocket)
-
-async function onboard (app: AppPage, role: 'originator' | 'investor'): Promise<string> {
-  const { page } = app
-  await page.getByTestId('onboard-create').click()
-  const did = (await page.getByTestId('onboard-did').textContent())?.trim() ?? ''
-  await page.getByTestId('start-' + role).click()
-  await page.getByTestId('screen-' + role).waitFor()
-  return did
-}
 
 async function addRelay (page: Page, url: string): Promise<void> {
   await page.getByTestId('nav-publishing').click()

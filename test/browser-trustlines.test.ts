@@ -7,15 +7,12 @@
 // The words (ui/features/trustlines/words.ts) are checked directly too.
 import test from 'brittle'
 import type { Locator, Page } from 'playwright-core'
-import { ensureUiBuilt, launchBrowser, openApp, startTestHost, startTestnet, type AppPage } from './helpers/browser.ts'
+import { ensureUiBuilt, launchBrowser, openApp, startTestHost, startTestnet, type AppPage, onboard } from './helpers/browser.ts'
 import { balanceWords, changeWords, limits } from '../ui/features/trustlines/words.ts'
 
-async function onboard (app: AppPage): Promise<string> {
+async function onboardToTrustlines (app: AppPage): Promise<string> {
   const { page } = app
-  await page.getByTestId('onboard-create').click()
-  const did = (await page.getByTestId('onboard-did').textContent())?.trim() ?? ''
-  await page.getByTestId('start-credentials').click()
-  await page.getByTestId('screen-credentials').waitFor()
+  const did = await onboard(app, 'credentials')
   await page.getByTestId('nav-trustlines').click()
   await page.getByTestId('screen-trustlines').waitFor()
   return did
@@ -61,7 +58,7 @@ test('trustlines screen - two hosts open a trustline, one pays, the other reject
   for (const a of apps) a.page.setDefaultTimeout(30_000)
   try {
     await ann.page.getByTestId('onboarding').waitFor()
-    const [annDid, bobDid] = await Promise.all([onboard(ann), onboard(bob)])
+    const [annDid, bobDid] = await Promise.all([onboardToTrustlines(ann), onboardToTrustlines(bob)])
     t.ok(annDid.startsWith('did:key:z') && bobDid.startsWith('did:key:z') && annDid !== bobDid, 'two identities')
 
     // Ann opens the line and offers Bob 100.00 CAD of credit: a raise, Bob must countersign

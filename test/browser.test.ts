@@ -10,19 +10,9 @@ import { loadIdentity } from '../core/identity/keyfile.ts'
 import { exponent, parseMajor, percentToBps, toMajorText } from '../ui/lib/money.ts'
 import { standing } from '../ui/lib/dates.ts'
 import type { Loan } from '../books/entities.ts'
-import { ensureUiBuilt, launchBrowser, openApp, readQr, startTestHost, startTestnet, fullValue, HIDE_TOASTS, REPO, type AppPage } from './helpers/browser.ts'
+import { ensureUiBuilt, launchBrowser, openApp, readQr, startTestHost, startTestnet, fullValue, HIDE_TOASTS, REPO, onboard } from './helpers/browser.ts'
 import { parseBip21 } from '../core/wallet/bip21.ts'
 import { readPosted } from '../ui/lib/posted.ts'
-
-/** Creates an identity on the onboarding screen and starts in `role`; returns the DID shown. */
-async function onboard (app: AppPage, role: 'originator' | 'borrower' | 'credentials'): Promise<string> {
-  const { page } = app
-  await page.getByTestId('onboard-create').click()
-  const did = (await page.getByTestId('onboard-did').textContent())?.trim() ?? ''
-  await page.getByTestId('start-' + role).click()
-  await page.getByTestId('screen-' + role).waitFor()
-  return did
-}
 
 /** The row whose data-testid is `prefix` + id, for the first such row under `scope`. */
 function firstRow (page: Page, scope: string, prefix: string) {

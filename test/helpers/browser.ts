@@ -137,3 +137,13 @@ export async function readQr (page: Page, selector: string): Promise<{ text: str
   })()`) as { size: number; rects: number; data: number[] }
   return { text: decodeQR({ width: out.size, height: out.size, data: Uint8Array.from(out.data) }), rects: out.rects }
 }
+
+/** Creates an identity on the onboarding screen and starts in `role` (its screen shown). @returns the DID shown */
+export async function onboard (app: AppPage, role: 'originator' | 'borrower' | 'investor' | 'credentials'): Promise<string> {
+  const { page } = app
+  await page.getByTestId('onboard-create').click()
+  const did = (await page.getByTestId('onboard-did').textContent())?.trim() ?? ''
+  await page.getByTestId('start-' + role).click()
+  await page.getByTestId('screen-' + role).waitFor()
+  return did
+}
