@@ -203,6 +203,13 @@ test('ui bitcoin - a loan funded, disbursed and repaid on regtest by clicks, eac
     // ivy's share: she posts her payout address, ann pays every investor in one transaction
     await ivy.page.getByTestId('post-distribution-address').click()
     await ivy.page.getByTestId('post-distribution-address-posted').waitFor()
+    // ann pays only the addresses her node holds: wait until ivy's posted one has replicated to it
+    const bookTopic = (await annHost.worker.request('status', {}) as { books: Array<{ topic: string }> }).books[0].topic
+    const deadline = Date.now() + 30_000
+    while (!(await annHost.worker.request('payment.addresses', { book: bookTopic }) as { addresses: Array<{ kind: string }> }).addresses.some((a) => a.kind === 'distribution')) {
+      if (Date.now() > deadline) throw new Error('ivy\'s distribution address never reached ann\'s node')
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
     await ann.page.getByTestId('pay-all-investors').click()
     const distributionTx = (await ann.page.getByTestId('pay-all-investors-result').getAttribute('data-txid')) ?? ''
     t.ok(await untilInMempool(chain, distributionTx), 'one transaction pays the investors')
